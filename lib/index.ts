@@ -9,3 +9,5 @@ export * from './compliance/paved-road-checks';
 export * from './compliance/compliance-gate';
 export * from './foundation/foundation';
 export * from './platform/platform-stage';
+export * from './serverless/paved-road-function';
+export * from './foundation/bucket-notifications';
