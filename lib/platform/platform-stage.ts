@@ -1,4 +1,4 @@
-import { Stack, type StackProps, Stage, Tags } from 'aws-cdk-lib';
+import { Stack, type StackProps, Stage } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { bindEnvironment, type PavedRoadEnvironment } from '../environments/environment';
 import { Foundation } from '../foundation/foundation';
@@ -23,12 +23,15 @@ export class PlatformStack extends Stack {
       env: { account: env.account, region: env.region },
       description: `paved-road platform for ${env.name} (${env.stage} stage, residency zone ${env.zone})`,
       terminationProtection: props.terminationProtection ?? env.stage.isProd,
+      tags: {
+        ...props.tags,
+        'paved-road:environment': env.name,
+        'paved-road:residency-zone': env.zone.id,
+        'paved-road:stage': env.stage.id,
+      },
     });
     this.platformEnvironment = env;
     bindEnvironment(this, env);
-    Tags.of(this).add('paved-road:environment', env.name);
-    Tags.of(this).add('paved-road:residency-zone', env.zone.id);
-    Tags.of(this).add('paved-road:stage', env.stage.id);
 
     this.foundation = new Foundation(this, 'Foundation', { environment: env });
   }

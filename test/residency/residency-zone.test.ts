@@ -1,4 +1,4 @@
-import { ResidencyZone, RegionCatalogue, resolveRegionInfo } from '../lib';
+import { ResidencyZone, RegionCatalogue, resolveRegionInfo } from '../../lib';
 
 describe('ResidencyZone', () => {
   it('lists only catalogue regions of the zone', () => {

@@ -1,0 +1,34 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Stack, Stage } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ComplianceGate } from '../../lib';
+import { testApp } from '../support/app';
+
+/** An app whose only resource is a bucket that breaks several controls at once. */
+function appWithBareBucket(cacheDirectory: string | null) {
+  const app = testApp();
+  new s3.CfnBucket(new Stack(app, 'Bare', { env: { account: '111111111111', region: 'eu-west-1' } }), 'Bucket');
+  ComplianceGate.apply(app, { guardCacheDirectory: cacheDirectory });
+  return app;
+}
+
+describe('ComplianceGate', () => {
+  it('fails synthesis on findings from the cdk-nag packs, PavedRoadChecks and cfn-guard', () => {
+    expect(() => appWithBareBucket(null).synth()).toThrow(/AwsSolutions-S1[\s\S]*PavedRoad-S3LifecycleRules|PavedRoad-S3LifecycleRules[\s\S]*AwsSolutions-S1/);
+    expect(() => appWithBareBucket(null).synth()).toThrow(/cdk-validator-cfnguard::s3_bucket_versioning_enabled_check|CT\.S3\.PR\.11/);
+  });
+
+  it('still fails when the cfn-guard verdict comes from the cache', () => {
+    const cacheDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-cache-'));
+    expect(() => appWithBareBucket(cacheDirectory).synth()).toThrow(/CT\.S3\.PR\.11/);
+    expect(fs.readdirSync(cacheDirectory)).toHaveLength(1);
+    expect(() => appWithBareBucket(cacheDirectory).synth()).toThrow(/CT\.S3\.PR\.11/);
+  });
+
+  it('refuses to be applied to anything but the App', () => {
+    const app = testApp();
+    expect(() => ComplianceGate.apply(new Stage(app, 'Stage') as never)).toThrow(/pass the App/);
+  });
+});
