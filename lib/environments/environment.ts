@@ -79,9 +79,16 @@ export function selectEnvironments(specs: EnvironmentSpec[], only?: string): Pav
 
 const ENVIRONMENT_OF_STACK = new WeakMap<Stack, PavedRoadEnvironment>();
 
-/** Records which environment a stack belongs to, for constructs and compliance checks. */
+/**
+ * Records which environment a stack belongs to, for constructs and compliance checks, and pins the
+ * stack's availability zones to the region catalogue's names.
+ *
+ * `Stack.availabilityZones` is aws-cdk-lib's documented override point; left alone it performs an
+ * AZ context lookup, which needs AWS credentials (the VPC calls it even when given explicit AZs).
+ */
 export function bindEnvironment(stack: Stack, environment: PavedRoadEnvironment): void {
   ENVIRONMENT_OF_STACK.set(stack, environment);
+  Object.defineProperty(stack, 'availabilityZones', { get: () => environment.regionInfo.availabilityZones, configurable: true });
 }
 
 /** The environment bound to the stack that contains `scope`, if any. */

@@ -8,9 +8,16 @@ describe('default platform', () => {
   const app = testApp();
   const stages = buildPlatform(app);
   let assemblyDirectory: string;
+  let missingContext: unknown[];
 
   beforeAll(() => {
-    assemblyDirectory = app.synth().directory;
+    const assembly = app.synth();
+    assemblyDirectory = assembly.directory;
+    missingContext = [...assembly.manifest.missing ?? [], ...assembly.nestedAssemblies.flatMap((nested) => nested.nestedAssembly.manifest.missing ?? [])];
+  });
+
+  it('needs no context lookups (no AWS credentials at synth)', () => {
+    expect(missingContext).toEqual([]);
   });
 
   it('synthesizes every default environment with zero unacknowledged findings', () => {
