@@ -206,11 +206,17 @@ export class DataLake extends Construct implements IDataLake {
 
   /**
    * Grants write access to objects of `zone` and encrypt on its key. The audit zone is
-   * append-only: its grantees may put objects but not delete them or change their retention.
+   * append-only: its grantees may put objects, never delete them or touch their retention
+   * or legal hold (which `grantPut` would allow).
    */
   public grantWrite(zone: LakeZone, grantee: iam.IGrantable, objectsKeyPattern: string = '*'): iam.Grant {
     const bucket = this.bucket(zone);
-    return zone === LakeZone.AUDIT ? bucket.grantPut(grantee, objectsKeyPattern) : bucket.grantWrite(grantee, objectsKeyPattern);
+    if (zone !== LakeZone.AUDIT) return bucket.grantWrite(grantee, objectsKeyPattern);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resourceArns: [bucket.arnForObjects(objectsKeyPattern)],
+    }).combine(this.foundation.keyFor(this.dataClassOf(zone)).grantEncrypt(grantee));
   }
 
   private resolveSettings(list: LakeZoneSettings[], context: string): Map<LakeZone, LakeZoneSettings> {
