@@ -60,7 +60,7 @@ export class PlatformStage extends Stage {
     if (replication) {
       this.lakeReplica = new DataLakeReplicaStack(this, 'LakeReplica', { replication, stackName: `paved-road-${env.name}-lake-replica` });
       // S3 checks that the destination buckets exist when the source's replication is configured.
-      this.platform.addDependency(this.lakeReplica, 'replica buckets must exist before replication is configured');
+      this.platform.addStackDependency(this.lakeReplica, 'replica buckets must exist before replication is configured');
     }
   }
 }
