@@ -59,7 +59,8 @@ export interface DataLakeProps {
   readonly auditRetentionDays?: number;
   /**
    * Whether curated, model-artifact and audit data replicate to the in-zone DR region.
-   * Deploy a {@link DataLakeReplicaStack} with {@link DataLake.replication} when true.
+   * Deploy a `DataLakeReplicaStack` with {@link DataLake.replication} when true. Production
+   * lakes always replicate; `false` is refused there.
    * @default - true in production, false elsewhere
    */
   readonly replication?: boolean;
@@ -235,6 +236,9 @@ export class DataLake extends Construct implements IDataLake {
 
   private resolveReplicaRegion(props: DataLakeProps, context: string): string | undefined {
     const env = this.foundation.environment;
+    if (env.stage.isProd && props.replication === false) {
+      throw new PavedRoadError(`${context}: production lakes replicate curated, model-artifact and audit data inside residency zone ${env.zone}; remove replication: false (set replicaRegion to choose the region)`);
+    }
     if (!(props.replication ?? env.stage.isProd)) {
       if (props.replicaRegion !== undefined) {
         throw new PavedRoadError(`${context}: replicaRegion ${props.replicaRegion} is set but replication is off for stage ${env.stage}; set replication: true or drop replicaRegion`);

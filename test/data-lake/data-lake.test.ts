@@ -395,6 +395,11 @@ describe('DataLake refusals', () => {
     expect(() => build(EU_DEV, { replicaRegion: 'eu-central-1' })).toThrow(/replicaRegion eu-central-1 is set but replication is off for stage dev/);
   });
 
+  it('refuses a production lake without replication and replicates a dev lake that asks for it', () => {
+    expect(() => build(EU_PROD, { replication: false })).toThrow(/production lakes replicate curated, model-artifact and audit data inside residency zone EU; remove replication: false/);
+    expect(build(EU_DEV, { replication: true }).lake.replication?.region).toBe('eu-central-1');
+  });
+
   it('accepts another in-zone replica region', () => {
     expect(build(EU_PROD, { replicaRegion: 'eu-north-1' }).lake.replication?.region).toBe('eu-north-1');
   });

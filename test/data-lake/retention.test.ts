@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as fc from 'fast-check';
 import { ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS, DataClass, LOG_RETENTION_DAYS, payingTransitions, PrivacyRegime, RETENTION_TABLE, retentionDefault, retentionPlan, StorageTier } from '../../lib';
 
@@ -112,5 +114,16 @@ describe('retentionPlan', () => {
   it('refuses days that are not positive whole numbers', () => {
     expect(() => retentionPlan(PERSONAL, GDPR, { expirationDays: 0 })).toThrow('retention of personal data: expirationDays: 0 is not a whole number of days >= 1; set a positive integer');
     expect(() => retentionPlan(PERSONAL, GDPR, { noncurrentExpirationDays: 1.5 })).toThrow(/noncurrentExpirationDays: 1.5 is not a whole number/);
+  });
+});
+
+describe('docs/data-lake.md', () => {
+  it('prints the same retention table as the code', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'data-lake.md'), 'utf8');
+    const cell = (days: number | undefined, noncurrent: number) => `${days === undefined ? 'keep' : `**${days}**`} / ${noncurrent}`;
+    for (const dataClass of DataClass.all()) {
+      const row = REGIMES.map((regime) => retentionDefault(dataClass, regime)).map((r) => cell(r.expirationDays, r.noncurrentExpirationDays));
+      expect(doc).toContain(`| ${dataClass.id.toUpperCase().replace('-', '_')} | ${row.join(' | ')} |`);
+    }
   });
 });
