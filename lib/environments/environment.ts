@@ -77,6 +77,15 @@ export function selectEnvironments(specs: EnvironmentSpec[], only?: string): Pav
   return match;
 }
 
+/** The tags every stack of an environment carries; the compliance report reads them. */
+export function environmentTags(environment: PavedRoadEnvironment): Record<string, string> {
+  return {
+    'paved-road:environment': environment.name,
+    'paved-road:residency-zone': environment.zone.id,
+    'paved-road:stage': environment.stage.id,
+  };
+}
+
 const ENVIRONMENT_OF_STACK = new WeakMap<Stack, PavedRoadEnvironment>();
 
 /**

@@ -1,6 +1,8 @@
 import { Stack, type StackProps, Stage } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { bindEnvironment, type PavedRoadEnvironment } from '../environments/environment';
+import { DataLake } from '../data-lake/data-lake';
+import { DataLakeReplicaStack } from '../data-lake/replica-stack';
+import { bindEnvironment, environmentTags, type PavedRoadEnvironment } from '../environments/environment';
 import { Foundation } from '../foundation/foundation';
 
 /** Properties of a {@link PlatformStack}. */
@@ -15,6 +17,8 @@ export class PlatformStack extends Stack {
   public readonly platformEnvironment: PavedRoadEnvironment;
   /** Keys, network and logging every capability builds on. */
   public readonly foundation: Foundation;
+  /** The zoned data lake: raw, curated, embeddings, model artifacts, inference capture, audit. */
+  public readonly dataLake: DataLake;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const env = props.environment;
@@ -23,17 +27,13 @@ export class PlatformStack extends Stack {
       env: { account: env.account, region: env.region },
       description: `paved-road platform for ${env.name} (${env.stage} stage, residency zone ${env.zone})`,
       terminationProtection: props.terminationProtection ?? env.stage.isProd,
-      tags: {
-        ...props.tags,
-        'paved-road:environment': env.name,
-        'paved-road:residency-zone': env.zone.id,
-        'paved-road:stage': env.stage.id,
-      },
+      tags: { ...props.tags, ...environmentTags(env) },
     });
     this.platformEnvironment = env;
     bindEnvironment(this, env);
 
     this.foundation = new Foundation(this, 'Foundation', { environment: env });
+    this.dataLake = new DataLake(this, 'DataLake', { foundation: this.foundation });
   }
 }
 
@@ -47,10 +47,18 @@ export interface PlatformStageProps {
 export class PlatformStage extends Stage {
   /** The platform stack of this environment. */
   public readonly platform: PlatformStack;
+  /** The data lake's replicas in the in-zone DR region; production environments only. */
+  public readonly lakeReplica?: DataLakeReplicaStack;
 
   constructor(scope: Construct, props: PlatformStageProps) {
     const env = props.environment;
     super(scope, env.name, { env: { account: env.account, region: env.region } });
     this.platform = new PlatformStack(this, 'Platform', { environment: env, stackName: `paved-road-${env.name}` });
+    const replication = this.platform.dataLake.replication;
+    if (replication) {
+      this.lakeReplica = new DataLakeReplicaStack(this, 'LakeReplica', { replication, stackName: `paved-road-${env.name}-lake-replica` });
+      // S3 checks that the destination buckets exist when the source's replication is configured.
+      this.platform.addStackDependency(this.lakeReplica, 'replica buckets must exist before replication is configured');
+    }
   }
 }

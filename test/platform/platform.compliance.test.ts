@@ -26,8 +26,11 @@ describe('default platform', () => {
     expect(stacks.map((s) => [s.stackName, s.region]).sort()).toEqual([
       ['paved-road-eu-dev', 'eu-west-1'],
       ['paved-road-eu-prod', 'eu-central-1'],
+      ['paved-road-eu-prod-lake-replica', 'eu-west-1'],
       ['paved-road-in-prod', 'ap-south-1'],
+      ['paved-road-in-prod-lake-replica', 'ap-south-2'],
       ['paved-road-us-prod', 'us-east-1'],
+      ['paved-road-us-prod-lake-replica', 'us-west-2'],
     ]);
   });
 
@@ -46,7 +49,8 @@ describe('default platform', () => {
 
   it('prints a summary line per environment', () => {
     const summary = formatSummary(readCompliance(assemblyDirectory));
-    expect(summary).toMatch(/^paved-road: 4 environment\(s\), 4 stack\(s\), 0 unacknowledged findings/);
+    expect(summary).toMatch(/^paved-road: 4 environment\(s\), 7 stack\(s\), 0 unacknowledged findings/);
     expect(summary).toMatch(/in-prod\s+ap-south-1\s+zone IN/);
+    expect(summary).toMatch(/in-prod\s+ap-south-2\s+zone IN\s+paved-road-in-prod-lake-replica/);
   });
 });

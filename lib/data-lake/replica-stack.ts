@@ -1,0 +1,155 @@
+import { Duration, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { acknowledgeFinding } from '../compliance/acknowledge';
+import type { DataClass } from '../core/data-class';
+import { PavedRoadError } from '../core/errors';
+import { environmentTags } from '../environments/environment';
+import { enableEventBridgeNotifications } from '../foundation/bucket-notifications';
+import { LakeZone } from './lake-zone';
+import { recordRetention, toLifecycleRules } from './lifecycle';
+import { accessLogPrefix, type LakeReplication, type ReplicaBucketSpec } from './replication';
+
+/** Properties of a {@link DataLakeReplicaStack}. */
+export interface DataLakeReplicaStackProps extends Omit<StackProps, 'env'> {
+  /** The replication of the source lake: `DataLake.replication`. */
+  readonly replication: LakeReplication;
+  /**
+   * Days after which the replica region's S3 server access logs expire.
+   * @default 365
+   */
+  readonly accessLogRetentionDays?: number;
+}
+
+const ERASURE_CONFLICT = 'Object Lock would block erasure of personal data on request (GDPR Art. 17, DPDP s. 12); replicated user deletes, versioning with noncurrent-version expiry and KMS encryption protect the replica instead.';
+
+/**
+ * The replica side of a data lake's in-zone disaster recovery, deployed in the DR partner
+ * region (a CDK stack can only create resources in its own region).
+ *
+ * Holds a single-region, rotating KMS key per replicated data class, the replica buckets under
+ * deterministic names (so the source stack can name them without cross-region references),
+ * their own lifecycle rules (delete markers that lifecycle expiry creates in the source are not
+ * replicated), an access-log bucket for the region, and Object Lock on the audit replica.
+ * Deploy it before the source: S3 checks the destination when replication is configured.
+ */
+export class DataLakeReplicaStack extends Stack {
+  /** The replica buckets, by zone. */
+  public readonly replicaBuckets: ReadonlyMap<LakeZone, s3.Bucket>;
+  /** The replica keys, by data class. */
+  public readonly replicaKeys: ReadonlyMap<DataClass, kms.Key>;
+  /** Destination of the replica region's S3 server access logs. */
+  public readonly accessLogBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: DataLakeReplicaStackProps) {
+    const replication = props.replication;
+    const env = replication.environment;
+    if (!env.zone.includesRegion(replication.region)) {
+      throw new PavedRoadError(`${env.name}: data lake replica region ${replication.region} is outside residency zone ${env.zone} (allowed: ${env.zone.regions.join(', ')})`);
+    }
+    super(scope, id, {
+      ...props,
+      env: { account: env.account, region: replication.region },
+      description: props.description ?? `paved-road data lake replicas of ${env.name} in ${replication.region} (residency zone ${env.zone})`,
+      terminationProtection: props.terminationProtection ?? env.stage.isProd,
+      tags: { ...props.tags, ...environmentTags(env), 'paved-road:replica-of': env.region },
+    });
+
+    const removalPolicy = env.stage.statefulRemovalPolicy(this);
+    const keys = new Map<DataClass, kms.Key>();
+    for (const spec of replication.buckets) {
+      if (keys.has(spec.dataClass)) continue;
+      const key = new kms.Key(this, `ReplicaKey-${spec.dataClass.id}`, {
+        description: `paved-road ${env.name}: lake replicas of class ${spec.dataClass.id} in ${replication.region}`,
+        alias: spec.keyAlias,
+        enableKeyRotation: true,
+        // Multi-Region keys copy key material to other regions; residency forbids that.
+        multiRegion: false,
+        removalPolicy,
+        pendingWindow: Duration.days(30),
+      });
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'DenyGrantsExceptForAwsServices',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      }));
+      keys.set(spec.dataClass, key);
+    }
+    this.replicaKeys = keys;
+    this.accessLogBucket = this.createAccessLogBucket(props.accessLogRetentionDays ?? 365, removalPolicy);
+
+    const buckets = new Map<LakeZone, s3.Bucket>();
+    for (const spec of replication.buckets) {
+      buckets.set(spec.zone, this.createReplicaBucket(spec, keys.get(spec.dataClass)!, removalPolicy));
+    }
+    this.replicaBuckets = buckets;
+  }
+
+  private createReplicaBucket(spec: ReplicaBucketSpec, key: kms.Key, removalPolicy: RemovalPolicy): s3.Bucket {
+    const lock = spec.objectLock;
+    const bucket = new s3.Bucket(this, `Replica${spec.zone.constructId}`, {
+      bucketName: spec.bucketName,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: accessLogPrefix(spec.zone),
+      lifecycleRules: toLifecycleRules(spec.lifecycle),
+      removalPolicy,
+      objectLockEnabled: lock !== undefined,
+      objectLockDefaultRetention: lock && (lock.mode === s3.ObjectLockMode.COMPLIANCE
+        ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
+        : s3.ObjectLockRetention.governance(Duration.days(lock.days))),
+    });
+    enableEventBridgeNotifications(bucket);
+    recordRetention(bucket, spec.lifecycle);
+    Tags.of(bucket).add('paved-road:lake-zone', spec.zone.id);
+    Tags.of(bucket).add('paved-road:data-class', spec.dataClass.id);
+    const isReplica = `This bucket is the in-zone disaster-recovery replica in ${this.region} of the ${spec.zone} zone; replicating it onward would put a third copy of the data in the residency zone without adding a recovery option.`;
+    acknowledgeFinding(bucket, ...['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled'].map((id) => ({ id, reason: isReplica })));
+    if (spec.zone !== LakeZone.AUDIT) {
+      acknowledgeFinding(bucket, { id: 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check', reason: ERASURE_CONFLICT });
+    }
+    return bucket;
+  }
+
+  private createAccessLogBucket(retentionDays: number, removalPolicy: RemovalPolicy): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
+      // S3 delivers server access logs only to buckets encrypted with SSE-S3 (not SSE-KMS).
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      removalPolicy,
+      lifecycleRules: [{
+        id: 'expire-access-logs',
+        expiration: Duration.days(retentionDays),
+        noncurrentVersionExpiration: Duration.days(7),
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      }],
+    });
+    enableEventBridgeNotifications(bucket);
+    const selfLogging = 'This bucket is the replica region server-access-log sink; logging it into itself would recurse. CloudTrail management events record every change to it.';
+    const sseS3Only = 'S3 delivers server access logs only to buckets encrypted with SSE-S3, so SSE-KMS is impossible here; objects are AES-256 encrypted at rest and the policy denies non-TLS access.';
+    const regionalLogs = 'Server access logs describe requests to the replica region only; versioning and a 7-day noncurrent window protect them from deletion, and the primary region keeps its own logs.';
+    const noObjectLock = 'S3 server access logging refuses target buckets with a default Object Lock retention; versioning with noncurrent retention protects the logs instead.';
+    const ackAll = (reason: string, ...ids: string[]) => acknowledgeFinding(bucket, ...ids.map((id) => ({ id, reason })));
+    ackAll(selfLogging, 'AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled', 'NIST.800.53.R5-S3BucketLoggingEnabled', 'PCI.DSS.321-S3BucketLoggingEnabled', 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check');
+    ackAll(sseS3Only, 'HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS', 'PCI.DSS.321-S3DefaultEncryptionKMS', 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check');
+    ackAll(regionalLogs, 'HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled');
+    ackAll(noObjectLock, 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check');
+    return bucket;
+  }
+}
