@@ -4,6 +4,15 @@ import { DataLake } from '../data-lake/data-lake';
 import { DataLakeReplicaStack } from '../data-lake/replica-stack';
 import { bindEnvironment, environmentTags, type PavedRoadEnvironment } from '../environments/environment';
 import { Foundation } from '../foundation/foundation';
+import { GpuInferenceEndpoint } from '../inference/gpu-inference-endpoint';
+import { InferenceCapacity } from '../inference/inference-capacity';
+import { ModelArchitecture, WeightPrecision } from '../inference/sizing';
+
+/**
+ * Context flag for the example self-hosted model endpoint: on by default in prod, off elsewhere
+ * (a GPU instance is the largest line of a dev bill); `true` or `false` overrides the default.
+ */
+export const EXAMPLE_INFERENCE_CONTEXT = 'paved-road:example-inference-endpoint';
 
 /** Properties of a {@link PlatformStack}. */
 export interface PlatformStackProps extends StackProps {
@@ -19,6 +28,8 @@ export class PlatformStack extends Stack {
   public readonly foundation: Foundation;
   /** The zoned data lake: raw, curated, embeddings, model artifacts, inference capture, audit. */
   public readonly dataLake: DataLake;
+  /** The example open-weight model endpoint, when {@link EXAMPLE_INFERENCE_CONTEXT} enables it. */
+  public readonly exampleEndpoint?: GpuInferenceEndpoint;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const env = props.environment;
@@ -34,6 +45,18 @@ export class PlatformStack extends Stack {
 
     this.foundation = new Foundation(this, 'Foundation', { environment: env });
     this.dataLake = new DataLake(this, 'DataLake', { foundation: this.foundation });
+
+    const flag = this.node.tryGetContext(EXAMPLE_INFERENCE_CONTEXT);
+    if (flag === undefined ? env.stage.isProd : flag === true || flag === 'true') {
+      this.exampleEndpoint = new GpuInferenceEndpoint(this, 'ExampleLlm', {
+        foundation: this.foundation,
+        modelArtifactsBucket: this.dataLake.modelArtifacts,
+        modelDataKey: 'models/llama-3-1-8b-instruct/',
+        captureBucket: this.dataLake.inferenceCapture,
+        model: { architecture: ModelArchitecture.LLAMA_3_1_8B, precision: WeightPrecision.BF16 },
+        capacity: env.stage.isProd ? undefined : InferenceCapacity.scaleToZero(),
+      });
+    }
   }
 }
 
