@@ -11,3 +11,6 @@ export * from './foundation/foundation';
 export * from './platform/platform-stage';
 export * from './serverless/paved-road-function';
 export * from './foundation/bucket-notifications';
+export * from './retrieval/sizing';
+export * from './retrieval/hybrid-fusion';
+export * from './retrieval/hybrid-search';
