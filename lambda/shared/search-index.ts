@@ -102,7 +102,14 @@ export function indexMappings(spec: IndexSpec): Record<string, unknown> {
 export function indexBody(spec: IndexSpec): Record<string, unknown> {
   return {
     settings: {
-      index: { knn: true, number_of_shards: spec.shards, number_of_replicas: spec.replicas },
+      index: {
+        knn: true,
+        number_of_shards: spec.shards,
+        number_of_replicas: spec.replicas,
+        // Slow logs are published to CloudWatch only past these thresholds.
+        search: { slowlog: { threshold: { query: { warn: '2s', info: '1s' } } } },
+        indexing: { slowlog: { threshold: { index: { warn: '5s', info: '2s' } } } },
+      },
       analysis: {
         analyzer: {
           paved_road_text: { type: 'custom', tokenizer: 'standard', filter: ['lowercase', 'asciifolding'] },

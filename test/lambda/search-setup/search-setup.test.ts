@@ -67,7 +67,13 @@ describe('search setup', () => {
     expect(search.requests[1].body).toEqual({ backend_roles: ['arn:aws:iam::111111111111:role/retrieval'] });
     expect(search.requests[5].body).toEqual({
       settings: {
-        index: { knn: true, number_of_shards: 2, number_of_replicas: 1 },
+        index: {
+          knn: true,
+          number_of_shards: 2,
+          number_of_replicas: 1,
+          search: { slowlog: { threshold: { query: { warn: '2s', info: '1s' } } } },
+          indexing: { slowlog: { threshold: { index: { warn: '5s', info: '2s' } } } },
+        },
         analysis: { analyzer: { paved_road_text: { type: 'custom', tokenizer: 'standard', filter: ['lowercase', 'asciifolding'] } } },
       },
       mappings: expectedMapping,
