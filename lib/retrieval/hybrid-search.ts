@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { pipelineBody, pipelineVersion } from '../../lambda/shared/search-index';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
@@ -104,6 +104,16 @@ export interface HybridSearchProps {
   readonly domainName?: string;
 }
 
+/** A hybrid retrieval capability other constructs can grant access to. */
+export interface IHybridSearch extends IConstruct {
+  /** The OpenSearch domain. */
+  readonly domain: opensearch.IDomain;
+  /** Name of the chunk index. */
+  readonly indexName: string;
+  /** Lets `grantee` invoke the retrieval function. */
+  grantRetrieve(grantee: iam.IGrantable): iam.Grant;
+}
+
 const DOMAIN_NAME = /^[a-z][a-z0-9-]{2,27}$/;
 const PIPELINE_NAME = 'hybrid-search';
 
@@ -113,7 +123,7 @@ const PIPELINE_NAME = 'hybrid-search';
  * custom resource; a tenant-isolated retrieval function; and ingestion from the curated bucket
  * (EventBridge -> SQS -> function).
  */
-export class HybridSearch extends Construct {
+export class HybridSearch extends Construct implements IHybridSearch {
   /** The OpenSearch domain. */
   public readonly domain: opensearch.Domain;
   /** The sizing decision behind the domain. */
@@ -133,9 +143,12 @@ export class HybridSearch extends Construct {
   /** Security group of the domain. */
   public readonly securityGroup: ec2.SecurityGroup;
 
+  private readonly foundation: Foundation;
+
   constructor(scope: Construct, id: string, props: HybridSearchProps) {
     super(scope, id);
     const { foundation, curatedBucket } = props;
+    this.foundation = foundation;
     const env = foundation.environment;
     const stage = env.stage;
     const dimensions = props.embeddingDimensions ?? 1024;
@@ -389,6 +402,18 @@ export class HybridSearch extends Construct {
       id: 'AwsSolutions-OS3',
       reason: 'VPC-only domain: OpenSearch Service does not accept IP-based policies for VPC domains; its security group admits HTTPS only from the three function security groups, and the resource policy names their roles.',
     });
+    if (!this.foundation.environment.stage.isProd) {
+      acknowledgeFinding(cfnDomain, {
+        id: 'AwsSolutions-OS4',
+        reason: `Stage ${this.foundation.environment.stage} trades dedicated cluster-manager nodes for cost; its data nodes elect a manager among themselves, hourly automated snapshots restore the index, and prod always runs three dedicated masters.`,
+      });
+      if (this.sizing.dataNodeCount < 3) {
+        acknowledgeFinding(cfnDomain, {
+          id: 'cdk-validator-cfnguard::opensearch_data_node_fault_tolerance_check',
+          reason: `Stage ${this.foundation.environment.stage} spans two availability zones by platform design; zone awareness keeps each primary and its replica in different zones, and prod runs at least three data nodes across three zones.`,
+        });
+      }
+    }
     const sqsSource = 'SQS event sources do not support on-failure destinations; the ingestion queue redrives a message to its KMS-encrypted dead-letter queue after five failed receives.';
     acknowledgeFinding(this.ingestionFunction.node.findAll().find((c) => c.node.id.startsWith('SqsEventSource'))!,
       { id: 'Serverless-LambdaEventSourceMappingDestination', reason: sqsSource });
