@@ -28,3 +28,6 @@ export * from './inference/inference-capacity';
 export * from './inference/traffic-routing';
 export * from './inference/gpu-inference-endpoint-props';
 export * from './inference/gpu-inference-endpoint';
+export * from './retrieval/sizing';
+export * from './retrieval/hybrid-fusion';
+export * from './retrieval/hybrid-search';

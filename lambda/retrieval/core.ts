@@ -1,0 +1,138 @@
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { Client } from '@opensearch-project/opensearch';
+import { z } from 'zod';
+import { type EmbeddingModel, embedText } from '../shared/embeddings';
+import { EmbeddingThrottledError, RequestError } from '../shared/errors';
+import { FIELDS, FILTERABLE_FIELDS } from '../shared/search-index';
+
+const FilterValue = z.union([z.string().min(1).max(1024), z.array(z.string().min(1).max(1024)).min(1).max(100)]);
+
+/**
+ * The request body. Unknown top-level keys (e.g. a `tenantId`) are dropped: the tenant comes from
+ * the caller's identity only. Filters accept only the metadata fields in {@link FILTERABLE_FIELDS}.
+ */
+export const RetrievalRequest = z.object({
+  query: z.string().trim().min(1).max(2_000),
+  filters: z.partialRecord(z.enum(FILTERABLE_FIELDS), FilterValue).optional(),
+  k: z.number().int().min(1).max(50).default(5),
+});
+export type RetrievalRequest = z.infer<typeof RetrievalRequest>;
+
+/** Where and how to search. */
+export interface RetrievalConfig {
+  /** Index holding the chunks. */
+  readonly indexName: string;
+  /** Hybrid search pipeline that fuses the lexical and vector scores. */
+  readonly pipelineName: string;
+  /** Query embedding model. */
+  readonly model: EmbeddingModel;
+  /** Candidates each sub-query returns before fusion, as a multiple of k. */
+  readonly candidateMultiplier: number;
+}
+
+/** One retrieved chunk with its citation. */
+export interface RetrievedChunk {
+  readonly text: string;
+  readonly score: number;
+  readonly citation: {
+    readonly docId: string;
+    readonly sourceUri: string;
+    readonly chunkIndex: number;
+    readonly startOffset: number;
+    readonly endOffset: number;
+  };
+}
+
+const Hit = z.object({
+  _score: z.number().nullable(),
+  _source: z.object({
+    [FIELDS.text]: z.string(),
+    [FIELDS.docId]: z.string(),
+    [FIELDS.sourceUri]: z.string(),
+    [FIELDS.chunkIndex]: z.number(),
+    [FIELDS.startOffset]: z.number(),
+    [FIELDS.endOffset]: z.number(),
+  }),
+});
+const SearchResponse = z.object({ hits: z.object({ hits: z.array(Hit) }) });
+
+/** Parses a raw body into a request, or a 400 naming what is wrong. */
+export function parseRequest(body: string | null | undefined): RetrievalRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '');
+  } catch {
+    throw new RequestError(400, 'INVALID_JSON', 'the request body must be a JSON object like {"query": "...", "k": 5}');
+  }
+  const parsed = RetrievalRequest.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    throw new RequestError(400, 'INVALID_REQUEST', `${issues} (filters may use: ${FILTERABLE_FIELDS.join(', ')})`);
+  }
+  return parsed.data;
+}
+
+/** The filter clauses every sub-query carries: the caller's tenant first, then the metadata filters. */
+export function filterClauses(tenantId: string, filters: RetrievalRequest['filters']): Record<string, unknown>[] {
+  const clauses: Record<string, unknown>[] = [{ term: { [FIELDS.tenantId]: tenantId } }];
+  for (const field of FILTERABLE_FIELDS) {
+    const value = filters?.[field];
+    if (value === undefined) continue;
+    clauses.push(Array.isArray(value) ? { terms: { [field]: value } } : { term: { [field]: value } });
+  }
+  return clauses;
+}
+
+/** The one hybrid query: BM25 `match` and `knn`, each restricted by the same filters. */
+export function hybridQuery(request: RetrievalRequest, tenantId: string, vector: number[], candidateMultiplier: number): Record<string, unknown> {
+  const filter = filterClauses(tenantId, request.filters);
+  return {
+    size: request.k,
+    _source: { excludes: [FIELDS.embedding] },
+    query: {
+      hybrid: {
+        queries: [
+          { bool: { must: [{ match: { [FIELDS.text]: { query: request.query } } }], filter } },
+          { knn: { [FIELDS.embedding]: { vector, k: request.k * candidateMultiplier, filter: { bool: { filter } } } } },
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * Embeds the query, runs one hybrid query through the search pipeline scoped to `tenantId`, and
+ * returns the chunks with citations.
+ * @throws RequestError 503 when the embedding model throttles
+ */
+export async function retrieve(
+  clients: { readonly search: Client; readonly bedrock: BedrockRuntimeClient },
+  config: RetrievalConfig,
+  tenantId: string,
+  request: RetrievalRequest,
+): Promise<RetrievedChunk[]> {
+  let vector: number[];
+  try {
+    vector = await embedText(clients.bedrock, config.model, request.query);
+  } catch (error) {
+    if (error instanceof EmbeddingThrottledError) throw new RequestError(503, 'EMBEDDING_THROTTLED', error.message);
+    throw error;
+  }
+  const response = await clients.search.search({
+    index: config.indexName,
+    search_pipeline: config.pipelineName,
+    body: hybridQuery(request, tenantId, vector, config.candidateMultiplier) as never,
+  });
+  const hits = SearchResponse.parse(response.body).hits.hits;
+  return hits.map((hit) => ({
+    text: hit._source.text,
+    score: hit._score ?? 0,
+    citation: {
+      docId: hit._source.doc_id,
+      sourceUri: hit._source.source_uri,
+      chunkIndex: hit._source.chunk_index,
+      startOffset: hit._source.start_offset,
+      endOffset: hit._source.end_offset,
+    },
+  }));
+}

@@ -1,0 +1,421 @@
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
+import { pipelineBody, pipelineVersion } from '../../lambda/shared/search-index';
+import { acknowledgeFinding } from '../compliance/acknowledge';
+import { DataClass } from '../core/data-class';
+import { PavedRoadError } from '../core/errors';
+import type { Foundation } from '../foundation/foundation';
+import { PavedRoadFunction } from '../serverless/paved-road-function';
+import { HybridFusion } from './hybrid-fusion';
+import { type SearchInstanceType, type SearchSizing, sizeSearchDomain } from './sizing';
+
+/** The embedding model the functions call: Titan Text Embeddings V2, invoked in-region. */
+export const EMBEDDING_MODEL_ID = 'amazon.titan-embed-text-v2:0';
+
+/** Properties of a {@link HybridSearch}. */
+export interface HybridSearchProps {
+  /** The environment's foundation: VPC, keys, logs, removal policy. */
+  readonly foundation: Foundation;
+  /** The data lake's curated bucket; its objects under `tenant=<id>/` partitions are ingested. */
+  readonly curatedBucket: s3.IBucket;
+  /**
+   * Chunks the index is expected to hold (without replicas); drives the sizing.
+   * @default 500_000
+   */
+  readonly expectedChunks?: number;
+  /**
+   * Embedding dimensions of Titan Text Embeddings V2: 256, 512 or 1024.
+   * @default 1024
+   */
+  readonly embeddingDimensions?: number;
+  /**
+   * Replica shards per primary.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * HNSW `m` (graph edges per vector).
+   * @default 16
+   */
+  readonly hnswM?: number;
+  /**
+   * HNSW `ef_construction`.
+   * @default 128
+   */
+  readonly efConstruction?: number;
+  /**
+   * Chunk size in characters.
+   * @default 1000
+   */
+  readonly chunkSizeChars?: number;
+  /**
+   * Characters each chunk repeats from the previous one.
+   * @default 150
+   */
+  readonly chunkOverlapChars?: number;
+  /**
+   * Score fusion of the hybrid search pipeline.
+   * @default HybridFusion.normalization(0.3)
+   */
+  readonly fusion?: HybridFusion;
+  /**
+   * Data-node instance type.
+   * @default - the cheapest type that fits the workload (see sizing.ts)
+   */
+  readonly instanceType?: SearchInstanceType;
+  /**
+   * Data-node count, a multiple of the stage's AZ count.
+   * @default - the smallest count that fits the workload
+   */
+  readonly dataNodeCount?: number;
+  /**
+   * gp3 volume per data node, GiB.
+   * @default - the storage need spread over the nodes, at least 10 GiB
+   */
+  readonly volumeSizeGiB?: number;
+  /**
+   * Primary shards of the index.
+   * @default - data nodes / (1 + replicas), at least 1
+   */
+  readonly shards?: number;
+  /**
+   * Data class of the curated data the index serves; recorded on every chunk.
+   * @default DataClass.CONFIDENTIAL
+   */
+  readonly dataClass?: DataClass;
+  /**
+   * Index name.
+   * @default 'chunks'
+   */
+  readonly indexName?: string;
+  /**
+   * Domain name (3-28 lower-case letters, digits and dashes).
+   * @default - `rag-<environment name>`, cut to 28 characters
+   */
+  readonly domainName?: string;
+}
+
+/** A hybrid retrieval capability other constructs can grant access to. */
+export interface IHybridSearch extends IConstruct {
+  /** The OpenSearch domain. */
+  readonly domain: opensearch.IDomain;
+  /** Name of the chunk index. */
+  readonly indexName: string;
+  /** Lets `grantee` invoke the retrieval function. */
+  grantRetrieve(grantee: iam.IGrantable): iam.Grant;
+}
+
+const DOMAIN_NAME = /^[a-z][a-z0-9-]{2,27}$/;
+const PIPELINE_NAME = 'hybrid-search';
+
+/**
+ * Hybrid (BM25 + k-NN) retrieval on Amazon OpenSearch Service, sized from the workload: a
+ * VPC-only, encrypted, fine-grained-access-controlled domain; the index and search pipeline as a
+ * custom resource; a tenant-isolated retrieval function; and ingestion from the curated bucket
+ * (EventBridge -> SQS -> function).
+ */
+export class HybridSearch extends Construct implements IHybridSearch {
+  /** The OpenSearch domain. */
+  public readonly domain: opensearch.Domain;
+  /** The sizing decision behind the domain. */
+  public readonly sizing: SearchSizing;
+  /** Answers `{query, filters, k}` for the tenant of the authenticated caller. */
+  public readonly retrievalFunction: PavedRoadFunction;
+  /** Indexes and removes chunks as curated objects are created and deleted. */
+  public readonly ingestionFunction: PavedRoadFunction;
+  /** Buffers object events for ingestion. */
+  public readonly ingestionQueue: sqs.Queue;
+  /** Receives object events ingestion failed on repeatedly. */
+  public readonly ingestionDeadLetters: sqs.Queue;
+  /** Name of the chunk index. */
+  public readonly indexName: string;
+  /** Name of the hybrid search pipeline. */
+  public readonly pipelineName: string = PIPELINE_NAME;
+  /** Security group of the domain. */
+  public readonly securityGroup: ec2.SecurityGroup;
+
+  private readonly foundation: Foundation;
+
+  constructor(scope: Construct, id: string, props: HybridSearchProps) {
+    super(scope, id);
+    const { foundation, curatedBucket } = props;
+    this.foundation = foundation;
+    const env = foundation.environment;
+    const stage = env.stage;
+    const dimensions = props.embeddingDimensions ?? 1024;
+    if (![256, 512, 1024].includes(dimensions)) {
+      throw new PavedRoadError(`${this.node.path}: embeddingDimensions ${dimensions} is not offered by Titan Text Embeddings V2; use 256, 512 or 1024`);
+    }
+    env.zone.assertModel(EMBEDDING_MODEL_ID, this.node.path);
+    const replicas = props.replicas ?? 1;
+    const hnswM = props.hnswM ?? 16;
+    const chunkSize = props.chunkSizeChars ?? 1000;
+    const chunkOverlap = props.chunkOverlapChars ?? 150;
+    if (!Number.isInteger(chunkSize) || chunkSize < 100 || !Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= chunkSize / 2) {
+      throw new PavedRoadError(`${this.node.path}: chunkSizeChars ${chunkSize} / chunkOverlapChars ${chunkOverlap} are invalid; use a size of at least 100 and an overlap below half the size`);
+    }
+    this.sizing = sizeSearchDomain({
+      expectedChunks: props.expectedChunks ?? 500_000,
+      dimensions,
+      replicas,
+      hnswM,
+      // Chunk text in UTF-8 plus metadata fields.
+      averageChunkBytes: chunkSize * 2,
+      availabilityZoneCount: stage.availabilityZoneCount,
+      instanceType: props.instanceType,
+      dataNodeCount: props.dataNodeCount,
+      volumeSizeGiB: props.volumeSizeGiB,
+    });
+    this.indexName = props.indexName ?? 'chunks';
+    const domainName = props.domainName ?? `rag-${env.name}`.slice(0, 28).replace(/-+$/, '');
+    if (!DOMAIN_NAME.test(domainName)) {
+      throw new PavedRoadError(`${this.node.path}: domainName '${domainName}' is invalid; use 3-28 lower-case letters, digits and dashes, starting with a letter`);
+    }
+    const dataClass = props.dataClass ?? DataClass.CONFIDENTIAL;
+    const removalPolicy = foundation.removalPolicy;
+
+    const setupFunction = new PavedRoadFunction(this, 'SetupFunction', {
+      foundation,
+      entry: 'lambda/search-setup/index.ts',
+      description: 'Creates and updates the retrieval index, search pipeline and security roles (custom resource)',
+      timeout: Duration.minutes(5),
+      reservedConcurrentExecutions: 1,
+    });
+    this.retrievalFunction = new PavedRoadFunction(this, 'RetrievalFunction', {
+      foundation,
+      entry: 'lambda/retrieval/index.ts',
+      description: 'Hybrid retrieval for the authenticated tenant: chunks with citations',
+      timeout: Duration.seconds(15),
+      memorySize: 1024,
+    });
+    this.ingestionFunction = new PavedRoadFunction(this, 'IngestionFunction', {
+      foundation,
+      entry: 'lambda/ingestion/index.ts',
+      description: 'Chunks, embeds and indexes curated objects; removes deleted ones',
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      reservedConcurrentExecutions: 5,
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: foundation.vpc,
+      description: 'OpenSearch domain: HTTPS from the retrieval, ingestion and setup functions only',
+      allowAllOutbound: false,
+    });
+    for (const fn of [setupFunction, this.retrievalFunction, this.ingestionFunction]) {
+      this.securityGroup.connections.allowFrom(fn, ec2.Port.tcp(443), `HTTPS from ${fn.node.id}`);
+    }
+
+    const logGroups = {
+      slowSearch: foundation.createLogGroup(this, 'SlowSearchLogs'),
+      slowIndex: foundation.createLogGroup(this, 'SlowIndexLogs'),
+      app: foundation.createLogGroup(this, 'AppLogs'),
+      audit: foundation.createLogGroup(this, 'AuditLogs'),
+    };
+    const { account, region } = env;
+    const domainArn = `arn:aws:es:${region}:${account}:domain/${domainName}`;
+    // A native resource policy instead of the L2's custom-resource Lambda; scoped to this domain.
+    const logsPolicy = new logs.CfnResourcePolicy(this, 'LogsResourcePolicy', {
+      policyName: `opensearch-${domainName}`,
+      policyDocument: Stack.of(this).toJsonString(new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('es.amazonaws.com')],
+          actions: ['logs:PutLogEvents', 'logs:CreateLogStream'],
+          resources: Object.values(logGroups).map((group) => `${group.logGroupArn}`),
+          conditions: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': domainArn } },
+        })],
+      })),
+    });
+
+    const prod = stage.isProd;
+    this.domain = new opensearch.Domain(this, 'Resource', {
+      domainName,
+      version: opensearch.EngineVersion.OPENSEARCH_3_7,
+      vpc: foundation.vpc,
+      vpcSubnets: [foundation.workloadSubnets],
+      securityGroups: [this.securityGroup],
+      capacity: {
+        dataNodeInstanceType: this.sizing.instanceType.name,
+        dataNodes: this.sizing.dataNodeCount,
+        masterNodes: prod ? 3 : undefined,
+        masterNodeInstanceType: prod ? 'm6g.large.search' : undefined,
+        multiAzWithStandbyEnabled: false,
+      },
+      zoneAwareness: { enabled: stage.availabilityZoneCount > 1, availabilityZoneCount: stage.availabilityZoneCount },
+      ebs: { enabled: true, volumeType: ec2.EbsDeviceVolumeType.GP3, volumeSize: this.sizing.volumeSizeGiB },
+      encryptionAtRest: { enabled: true, kmsKey: foundation.keyFor(DataClass.CONFIDENTIAL) },
+      nodeToNodeEncryption: true,
+      enforceHttps: true,
+      tlsSecurityPolicy: opensearch.TLSSecurityPolicy.TLS_1_2,
+      fineGrainedAccessControl: { masterUserArn: setupFunction.role!.roleArn },
+      logging: {
+        slowSearchLogEnabled: true,
+        slowSearchLogGroup: logGroups.slowSearch,
+        slowIndexLogEnabled: true,
+        slowIndexLogGroup: logGroups.slowIndex,
+        appLogEnabled: true,
+        appLogGroup: logGroups.app,
+        auditLogEnabled: true,
+        auditLogGroup: logGroups.audit,
+      },
+      suppressLogsResourcePolicy: true,
+      automatedSnapshotStartHour: 2,
+      enableAutoSoftwareUpdate: true,
+      offPeakWindowEnabled: true,
+      removalPolicy,
+    });
+    this.domain.node.addDependency(logsPolicy);
+    // Resource policy: only the three function roles may send signed requests; fine-grained access
+    // control then limits each to its OpenSearch role. Native property, no custom resource.
+    (this.domain.node.defaultChild as opensearch.CfnDomain).accessPolicies = {
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Principal: { AWS: [setupFunction, this.retrievalFunction, this.ingestionFunction].map((fn) => fn.role!.roleArn) },
+        Action: 'es:ESHttp*',
+        Resource: `${domainArn}/*`,
+      }],
+    };
+
+    const allowHttp = (fn: PavedRoadFunction, actions: string[]) => fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: actions.map((a) => `es:ESHttp${a}`),
+      resources: [this.domain.domainArn, `${this.domain.domainArn}/*`],
+    }));
+    allowHttp(setupFunction, ['Get', 'Head', 'Put', 'Post', 'Delete']);
+    allowHttp(this.retrievalFunction, ['Get', 'Head', 'Post']);
+    allowHttp(this.ingestionFunction, ['Get', 'Head', 'Post', 'Put']);
+    const embeddingModelArn = `arn:aws:bedrock:${region}::foundation-model/${EMBEDDING_MODEL_ID}`;
+    for (const fn of [this.retrievalFunction, this.ingestionFunction]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [embeddingModelArn] }));
+    }
+    this.ingestionFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [curatedBucket.arnForObjects('*')] }));
+    curatedBucket.encryptionKey?.grantDecrypt(this.ingestionFunction);
+
+    const endpoint = `https://${this.domain.domainEndpoint}`;
+    setupFunction.addEnvironment('DOMAIN_ENDPOINT', endpoint);
+    const embedding = { EMBEDDING_MODEL_ID, EMBEDDING_DIMENSIONS: String(dimensions) };
+    for (const [key, value] of Object.entries({ DOMAIN_ENDPOINT: endpoint, INDEX_NAME: this.indexName, PIPELINE_NAME: PIPELINE_NAME, ...embedding })) {
+      this.retrievalFunction.addEnvironment(key, value);
+    }
+    for (const [key, value] of Object.entries({
+      DOMAIN_ENDPOINT: endpoint, INDEX_NAME: this.indexName, DATA_CLASS: dataClass.id, CHUNK_SIZE: String(chunkSize), CHUNK_OVERLAP: String(chunkOverlap), ...embedding,
+    })) {
+      this.ingestionFunction.addEnvironment(key, value);
+    }
+
+    const fusion = props.fusion ?? HybridFusion.normalization();
+    const pipeline = pipelineBody({ fusion: fusion.technique, weights: [fusion.lexicalWeight, 1 - fusion.lexicalWeight], rankConstant: fusion.rankConstant });
+    const setup = new CustomResource(this, 'IndexAndPipeline', {
+      serviceToken: setupFunction.functionArn,
+      resourceType: 'Custom::PavedRoadSearchSetup',
+      properties: {
+        IndexName: this.indexName,
+        PipelineName: PIPELINE_NAME,
+        PipelineVersion: pipelineVersion(pipeline),
+        Dimensions: String(dimensions),
+        Engine: this.sizing.engine.name,
+        HnswM: String(hnswM),
+        EfConstruction: String(props.efConstruction ?? 128),
+        Shards: String(props.shards ?? Math.max(1, Math.floor(this.sizing.dataNodeCount / (1 + replicas)))),
+        Replicas: String(replicas),
+        Fusion: fusion.technique,
+        LexicalWeight: String(fusion.lexicalWeight),
+        RankConstant: String(fusion.rankConstant),
+        // Only a dev environment that may destroy data removes the index with the stack.
+        RetainOnDelete: String(removalPolicy !== RemovalPolicy.DESTROY),
+        IndexPattern: `${this.indexName}*`,
+        RetrievalRoleArn: this.retrievalFunction.role!.roleArn,
+        IngestionRoleArn: this.ingestionFunction.role!.roleArn,
+      },
+    });
+    setup.node.addDependency(this.domain, setupFunction);
+    // The functions (not their roles, which the setup maps into OpenSearch) start after the index exists.
+    for (const fn of [this.retrievalFunction, this.ingestionFunction]) {
+      fn.node.defaultChild!.node.addDependency(setup);
+    }
+
+    const queueKey = foundation.keyFor(DataClass.CONFIDENTIAL);
+    this.ingestionDeadLetters = new sqs.Queue(this, 'IngestionDeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: queueKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.ingestionQueue = new sqs.Queue(this, 'IngestionQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: queueKey,
+      enforceSSL: true,
+      // Six times the function timeout, as Lambda's SQS event source recommends.
+      visibilityTimeout: Duration.minutes(30),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.ingestionDeadLetters, maxReceiveCount: 5 },
+    });
+    new events.Rule(this, 'CuratedObjectEvents', {
+      description: 'Curated-zone object created/deleted -> retrieval ingestion',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created', 'Object Deleted'],
+        detail: { bucket: { name: [curatedBucket.bucketName] } },
+      },
+      targets: [new targets.SqsQueue(this.ingestionQueue, { deadLetterQueue: this.ingestionDeadLetters, retryAttempts: 10, maxEventAge: Duration.hours(24) })],
+    });
+    this.ingestionFunction.addEventSource(new SqsEventSource(this.ingestionQueue, {
+      batchSize: 5,
+      reportBatchItemFailures: true,
+      maxConcurrency: 5,
+    }));
+
+    this.acknowledge(setupFunction, curatedBucket);
+  }
+
+  /** Lets `grantee` invoke the retrieval function (e.g. the API integration or the gateway). */
+  public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
+    return this.retrievalFunction.grantInvoke(grantee);
+  }
+
+  private acknowledge(setupFunction: PavedRoadFunction, curatedBucket: s3.IBucket): void {
+    const dlqReason = 'This queue is the dead-letter queue of the ingestion queue; a DLQ of a DLQ would only move the same object events again. They stay 14 days for replay.';
+    acknowledgeFinding(this.ingestionDeadLetters,
+      { id: 'AwsSolutions-SQS3', reason: dlqReason },
+      { id: 'Serverless-SQSRedrivePolicy', reason: dlqReason },
+      { id: 'cdk-validator-cfnguard::sqs_dlq_check', reason: dlqReason },
+    );
+    const domainPaths = 'OpenSearch authorizes by HTTP path below the domain ARN, so the resource must end in /*; it names this one domain, and fine-grained access control maps each role to its own index permissions.';
+    for (const fn of [setupFunction, this.retrievalFunction, this.ingestionFunction]) {
+      acknowledgeFinding(fn, { id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.domain.node.defaultChild as opensearch.CfnDomain)}.Arn>/*]`, reason: domainPaths });
+    }
+    acknowledgeFinding(this.ingestionFunction, {
+      id: `AwsSolutions-IAM5[Resource::${curatedBucket.arnForObjects('*')}]`,
+      reason: 'Ingestion reads any curated object its events name: keys are partitioned by tenant=<id>, which the function records on every chunk; GetObject is the only action granted on the curated bucket.',
+    });
+    const cfnDomain = this.domain.node.defaultChild as opensearch.CfnDomain;
+    acknowledgeFinding(cfnDomain, {
+      id: 'AwsSolutions-OS3',
+      reason: 'VPC-only domain: OpenSearch Service does not accept IP-based policies for VPC domains; its security group admits HTTPS only from the three function security groups, and the resource policy names their roles.',
+    });
+    if (!this.foundation.environment.stage.isProd) {
+      acknowledgeFinding(cfnDomain, {
+        id: 'AwsSolutions-OS4',
+        reason: `Stage ${this.foundation.environment.stage} trades dedicated cluster-manager nodes for cost; its data nodes elect a manager among themselves, hourly automated snapshots restore the index, and prod always runs three dedicated masters.`,
+      });
+      if (this.sizing.dataNodeCount < 3) {
+        acknowledgeFinding(cfnDomain, {
+          id: 'cdk-validator-cfnguard::opensearch_data_node_fault_tolerance_check',
+          reason: `Stage ${this.foundation.environment.stage} spans two availability zones by platform design; zone awareness keeps each primary and its replica in different zones, and prod runs at least three data nodes across three zones.`,
+        });
+      }
+    }
+    const sqsSource = 'SQS event sources do not support on-failure destinations; the ingestion queue redrives a message to its KMS-encrypted dead-letter queue after five failed receives.';
+    acknowledgeFinding(this.ingestionFunction.node.findAll().find((c) => c.node.id.startsWith('SqsEventSource'))!,
+      { id: 'Serverless-LambdaEventSourceMappingDestination', reason: sqsSource });
+  }
+}
