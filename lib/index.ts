@@ -11,3 +11,5 @@ export * from './foundation/foundation';
 export * from './platform/platform-stage';
 export * from './serverless/paved-road-function';
 export * from './foundation/bucket-notifications';
+export * from './guardrails/guardrail-preset';
+export * from './guardrails/guardrail-policy';
