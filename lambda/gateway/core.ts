@@ -136,6 +136,7 @@ async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps
     const passages = body.retrieval
       ? await deps.retriever!.retrieve(tenantId, trace.prompt!, body.retrieval.topK, AbortSignal.timeout(Math.max(1, deadline - deps.clock.now())))
       : [];
+    const progress = { attempts: 0, targetIndex: 0 };
     const routed = await callWithFallback<ChatTarget, ChatResult>(
       targets,
       (target, signal) => (target.provider === 'bedrock' ? bedrockChat : sagemakerChat)(deps.clients, target, body, passages, guardrail, signal),
@@ -143,10 +144,12 @@ async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps
       deps.config,
       deps.clock,
       providerClientError,
-    );
-    trace.model = routed.target.name;
-    trace.fallbackUsed = routed.fallbackUsed;
-    trace.attempts = routed.attempts;
+      progress,
+    ).finally(() => {
+      trace.attempts = progress.attempts;
+      trace.fallbackUsed = progress.targetIndex > 0;
+      trace.model = targets[progress.targetIndex].name;
+    });
     trace.inputTokens = routed.result.inputTokens;
     trace.outputTokens = routed.result.outputTokens;
     trace.guardrailAction = routed.result.guardrailAction;
@@ -176,12 +179,12 @@ async function embeddings(request: GatewayRequest, tenantId: string, deps: Gatew
   const inputs = typeof body.input === 'string' ? [body.input] : body.input;
   trace.prompt = inputs.join('\n');
   const result = await withReservation(deps, tenantId, estimateTokens(...inputs), async () => {
+    const progress = { attempts: 0, targetIndex: 0 };
     const routed = await callWithFallback(
       [target],
       (t, signal) => titanEmbeddings(deps.clients, t, inputs, body.dimensions, signal),
-      deadline, deps.config, deps.clock, providerClientError,
-    );
-    trace.attempts = routed.attempts;
+      deadline, deps.config, deps.clock, providerClientError, progress,
+    ).finally(() => { trace.attempts = progress.attempts; });
     trace.inputTokens = routed.result.inputTokens;
     return { value: routed.result, usedTokens: routed.result.inputTokens };
   });

@@ -49,6 +49,12 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 
 const DEADLINE = Symbol('deadline');
 
+/** Attempts made so far and the target tried last; kept up to date while routing runs, for the audit event. */
+export interface RoutingProgress {
+  attempts: number;
+  targetIndex: number;
+}
+
 /**
  * Calls `targets` in order until one answers: each target is retried with jittered
  * exponential backoff on throttling, 5xx and timeouts, then the next target is tried. A
@@ -64,14 +70,15 @@ export async function callWithFallback<T, R>(
   policy: RetryPolicy,
   clock: Clock,
   onClientError: (error: unknown) => GatewayError,
+  progress: RoutingProgress = { attempts: 0, targetIndex: 0 },
 ): Promise<Routed<T, R>> {
-  let attempts = 0;
   let last: FailureKind = 'server';
   for (let index = 0; index < targets.length; index++) {
+    progress.targetIndex = index;
     for (let attempt = 0; attempt < policy.maxAttemptsPerTarget; attempt++) {
       const remaining = deadline - clock.now();
       if (remaining <= 0) throw new GatewayError(504, 'timeout', 'the model did not answer in time; try again with a shorter prompt or fewer tokens', 1);
-      attempts++;
+      progress.attempts++;
       const controller = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
@@ -83,7 +90,7 @@ export async function callWithFallback<T, R>(
           controller.abort();
           throw new GatewayError(504, 'timeout', 'the model did not answer in time; try again with a shorter prompt or fewer tokens', 1);
         }
-        return { result, target: targets[index], attempts, fallbackUsed: index > 0 };
+        return { result, target: targets[index], attempts: progress.attempts, fallbackUsed: index > 0 };
       } catch (error) {
         if (error instanceof GatewayError) throw error;
         last = classifyFailure(error);
