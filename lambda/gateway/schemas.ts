@@ -24,7 +24,7 @@ export const ChatRequest = z.strictObject({
   temperature: z.optional(unit()),
   topP: z.optional(unit()),
   retrieval: z.optional(z.strictObject({ topK: z._default(intIn(1, 20), 5) })),
-}).check(z.refine((request) => request.messages[request.messages.length - 1].role === 'user', { message: 'the last message must have role user', path: ['messages'] }));
+}).check(z.refine((request) => request.messages?.at(-1)?.role === 'user', { message: 'the last message must have role user', path: ['messages'] }));
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
 /** `POST /v1/embeddings`. */
