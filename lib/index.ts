@@ -13,3 +13,5 @@ export * from './serverless/paved-road-function';
 export * from './foundation/bucket-notifications';
 export * from './guardrails/guardrail-preset';
 export * from './guardrails/guardrail-policy';
+export * from './gateway/ai-gateway-props';
+export * from './gateway/ai-gateway';

@@ -89,7 +89,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     auditKeyArn: env[CONFIG_ENV.auditKeyArn],
     contentCapture: env[CONFIG_ENV.contentCapture] || undefined,
     tenantClaim: env[CONFIG_ENV.tenantClaim] || undefined,
-    apiKeyTenants: json(CONFIG_ENV.apiKeyTenants),
+    // A list of [apiKeyId, tenantId] pairs: the key ids are only known at deploy time.
+    apiKeyTenants: (() => {
+      const pairs = json(CONFIG_ENV.apiKeyTenants);
+      return Array.isArray(pairs) ? Object.fromEntries(pairs) : pairs;
+    })(),
     deadlineMs: env[CONFIG_ENV.deadlineMs] ? Number(env[CONFIG_ENV.deadlineMs]) : undefined,
   });
   if (!result.success) {
