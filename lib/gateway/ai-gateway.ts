@@ -131,7 +131,6 @@ export class AiGateway extends Construct {
     acknowledgeFinding(this.budgetTable,
       { id: 'NIST.800.53.R5-DynamoDBInBackupPlan', reason: 'The budget table holds only counters that onboarding can recreate; point-in-time recovery (35 days) restores it, so an AWS Backup plan would add no recovery capability.' },
       { id: 'HIPAA.Security-DynamoDBInBackupPlan', reason: 'The budget table holds only counters that onboarding can recreate; point-in-time recovery (35 days) restores it, so an AWS Backup plan would add no recovery capability.' },
-      { id: 'PCI.DSS.321-DynamoDBInBackupPlan', reason: 'The budget table holds only counters that onboarding can recreate; point-in-time recovery (35 days) restores it, so an AWS Backup plan would add no recovery capability.' },
     );
 
     const bedrockChat = props.chatModels.filter((m) => m.provider === 'bedrock');
