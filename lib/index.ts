@@ -31,3 +31,7 @@ export * from './inference/gpu-inference-endpoint';
 export * from './retrieval/sizing';
 export * from './retrieval/hybrid-fusion';
 export * from './retrieval/hybrid-search';
+export * from './guardrails/guardrail-preset';
+export * from './guardrails/guardrail-policy';
+export * from './gateway/ai-gateway-props';
+export * from './gateway/ai-gateway';

@@ -1,0 +1,77 @@
+/**
+ * Gateway benchmark: in-process overhead per request (mocked clients), bundle size and
+ * bundle load time of every function. Run with `npx tsx bench/gateway.bench.ts`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { build } from 'esbuild';
+import { type GatewayDeps, handleGatewayRequest } from '../lambda/gateway/core';
+import { GatewayConfig } from '../lambda/gateway/config';
+
+const FUNCTIONS = { gateway: 'lambda/gateway/index.ts' };
+
+const config = GatewayConfig.parse({
+  chatModels: [{ name: 'primary', provider: 'bedrock', target: 'anthropic.claude-3-haiku-20240307-v1:0' }],
+  guardrailIdentifier: 'arn:aws:bedrock:eu-central-1:111122223333:guardrail/abc', guardrailVersion: '1',
+  budgetTable: 't', auditBucket: 'b', auditKeyArn: 'k',
+});
+const converseOutput = { output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 }, $metadata: {} };
+// The mocked clients answer at once, so the time measured is the gateway's own work.
+const bedrock = { send: async (command: unknown) => { if (!(command instanceof ConverseCommand)) throw new Error('unexpected'); return converseOutput; } } as unknown as BedrockRuntimeClient;
+const deps: GatewayDeps = {
+  config,
+  clients: { bedrock, sagemaker: {} as SageMakerRuntimeClient },
+  budget: { reserve: async (tenantId, tokens) => ({ tenantId, tokens, period: 'p' }), settle: async () => undefined, release: async () => undefined },
+  audit: { write: async () => undefined },
+  logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  metrics: { addMetric: () => undefined },
+  clock: { now: Date.now, sleep: async () => undefined, random: Math.random },
+};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function overhead(promptBytes: number, iterations: number): Promise<{ p50: number; p99: number }> {
+  const body = JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(promptBytes) }], maxTokens: 256 });
+  const request = { requestId: 'r', method: 'POST', resource: '/v1/chat', body, isBase64Encoded: false, authorizer: { claims: { 'custom:tenant_id': 'acme' } } };
+  for (let i = 0; i < 2000; i++) await handleGatewayRequest(request, deps);
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    await handleGatewayRequest(request, deps);
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
+}
+
+async function bundle(name: string, entry: string): Promise<{ bytes: number; loadMs: number }> {
+  const outfile = path.join(mkdtempSync(path.join(tmpdir(), `bench-${name}-`)), 'index.js');
+  await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', target: 'node22', outfile, legalComments: 'none', logLevel: 'silent' });
+  const env = { ...process.env, GATEWAY_MODELS: JSON.stringify({ chatModels: config.chatModels }), GUARDRAIL_IDENTIFIER: 'g', GUARDRAIL_VERSION: '1', BUDGET_TABLE: 't', AUDIT_BUCKET: 'b', AUDIT_KEY_ARN: 'k', AWS_REGION: 'eu-central-1' };
+  const loads: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const out = execFileSync(process.execPath, ['-e', `const s=process.hrtime.bigint();require(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-s)/1e6)`], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    loads.push(Number(out.toString().trim()));
+  }
+  loads.sort((a, b) => a - b);
+  return { bytes: statSync(outfile).size, loadMs: loads[Math.floor(loads.length / 2)] };
+}
+
+async function main(): Promise<void> {
+  for (const kb of [1, 32]) {
+    const { p50, p99 } = await overhead(kb * 1024, 20_000);
+    console.log(`overhead ${kb} KB prompt: p50 ${p50.toFixed(1)} us, p99 ${p99.toFixed(1)} us`);
+  }
+  for (const [name, entry] of Object.entries(FUNCTIONS)) {
+    const { bytes, loadMs } = await bundle(name, entry);
+    console.log(`bundle ${name}: ${(bytes / 1024).toFixed(1)} KB, load (median of 7) ${loadMs.toFixed(1)} ms`);
+  }
+}
+
+void main();

@@ -1,0 +1,104 @@
+import * as z from 'zod/mini';
+
+const name = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$/));
+const nonEmpty = () => z.string().check(z.minLength(1));
+const intIn = (min: number, max: number, fallback: number) => z._default(z.int().check(z.gte(min), z.lte(max)), fallback);
+
+const ChatTarget = z.strictObject({
+  /** Name clients use; for Bedrock the model or inference-profile id. */
+  name,
+  provider: z.enum(['bedrock', 'sagemaker']),
+  /** Bedrock model or inference-profile id, or SageMaker endpoint name. */
+  target: nonEmpty(),
+  /** Models to try, in order, when this one is throttled, failing or too slow. */
+  fallbacks: z._default(z.array(name), []),
+});
+export type ChatTarget = z.infer<typeof ChatTarget>;
+
+const EmbeddingTarget = z.strictObject({ name, target: nonEmpty() });
+export type EmbeddingTarget = z.infer<typeof EmbeddingTarget>;
+
+/** The gateway's per-environment configuration, set by the AiGateway construct. */
+export const GatewayConfig = z.strictObject({
+  chatModels: z.array(ChatTarget).check(z.minLength(1)),
+  embeddingModels: z._default(z.array(EmbeddingTarget), []),
+  guardrailIdentifier: nonEmpty(),
+  guardrailVersion: z.string().check(z.regex(/^[0-9]{1,8}$/)),
+  budgetTable: nonEmpty(),
+  budgetPeriod: z._default(z.enum(['day', 'month']), 'month'),
+  auditBucket: nonEmpty(),
+  auditPrefix: z._default(z.string(), 'gateway/'),
+  auditKeyArn: nonEmpty(),
+  contentCapture: z._default(z.enum(['none', 'hashed', 'redacted']), 'none'),
+  tenantClaim: z._default(nonEmpty(), 'custom:tenant_id'),
+  apiKeyTenants: z._default(z.record(z.string(), z.string()), {}),
+  deadlineMs: intIn(1000, 28_000, 25_000),
+  maxAttemptsPerTarget: intIn(1, 5, 3),
+  baseDelayMs: intIn(1, 5_000, 100),
+  maxDelayMs: intIn(1, 10_000, 2_000),
+}).check(z.superRefine((config, ctx) => {
+  const names = new Set(config.chatModels.map((model) => model.name));
+  for (const model of config.chatModels) {
+    for (const fallback of model.fallbacks) {
+      if (!names.has(fallback)) ctx.addIssue({ code: 'custom', message: `fallback '${fallback}' of '${model.name}' is not a chat model`, path: ['chatModels'] });
+    }
+  }
+}));
+export type GatewayConfig = z.infer<typeof GatewayConfig>;
+
+/** Environment variable names the construct sets. */
+export const CONFIG_ENV = {
+  models: 'GATEWAY_MODELS',
+  guardrailIdentifier: 'GUARDRAIL_IDENTIFIER',
+  guardrailVersion: 'GUARDRAIL_VERSION',
+  budgetTable: 'BUDGET_TABLE',
+  budgetPeriod: 'BUDGET_PERIOD',
+  auditBucket: 'AUDIT_BUCKET',
+  auditPrefix: 'AUDIT_PREFIX',
+  auditKeyArn: 'AUDIT_KEY_ARN',
+  contentCapture: 'CONTENT_CAPTURE',
+  tenantClaim: 'TENANT_CLAIM',
+  apiKeyTenants: 'API_KEY_TENANTS',
+  deadlineMs: 'DEADLINE_MS',
+} as const;
+
+/**
+ * Reads the configuration from the function's environment.
+ * @throws Error naming the variable that is missing or malformed (fails the cold start loudly)
+ */
+export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const json = (key: string) => {
+    const value = env[key];
+    if (value === undefined || value === '') return undefined;
+    try {
+      return JSON.parse(value);
+    } catch {
+      throw new Error(`gateway configuration: ${key} is not valid JSON`);
+    }
+  };
+  const models = json(CONFIG_ENV.models) ?? {};
+  const result = GatewayConfig.safeParse({
+    chatModels: models.chatModels,
+    embeddingModels: models.embeddingModels,
+    guardrailIdentifier: env[CONFIG_ENV.guardrailIdentifier],
+    guardrailVersion: env[CONFIG_ENV.guardrailVersion],
+    budgetTable: env[CONFIG_ENV.budgetTable],
+    budgetPeriod: env[CONFIG_ENV.budgetPeriod] || undefined,
+    auditBucket: env[CONFIG_ENV.auditBucket],
+    auditPrefix: env[CONFIG_ENV.auditPrefix] || undefined,
+    auditKeyArn: env[CONFIG_ENV.auditKeyArn],
+    contentCapture: env[CONFIG_ENV.contentCapture] || undefined,
+    tenantClaim: env[CONFIG_ENV.tenantClaim] || undefined,
+    // A list of [apiKeyId, tenantId] pairs: the key ids are only known at deploy time.
+    apiKeyTenants: (() => {
+      const pairs = json(CONFIG_ENV.apiKeyTenants);
+      return Array.isArray(pairs) ? Object.fromEntries(pairs) : pairs;
+    })(),
+    deadlineMs: env[CONFIG_ENV.deadlineMs] ? Number(env[CONFIG_ENV.deadlineMs]) : undefined,
+  });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`).join('; ');
+    throw new Error(`gateway configuration is invalid: ${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,30 @@
+/** The stable error codes of the gateway API. Clients switch on these, never on messages. */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'not_found'
+  | 'budget_exceeded'
+  | 'guardrail_blocked'
+  | 'model_unavailable'
+  | 'timeout'
+  | 'internal_error';
+
+/**
+ * An error the gateway answers with: HTTP status, stable code, a message safe to show the
+ * caller (never a prompt, ARN or stack trace) and, where waiting helps, seconds to wait.
+ */
+export class GatewayError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly code: ErrorCode,
+    message: string,
+    public readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+
+  static invalid(message: string, status = 400): GatewayError {
+    return new GatewayError(status, 'invalid_request', message);
+  }
+}

@@ -1,0 +1,420 @@
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { acknowledgeFinding } from '../compliance/acknowledge';
+import { DataClass } from '../core/data-class';
+import { PavedRoadError } from '../core/errors';
+import type { Foundation } from '../foundation/foundation';
+import type { IGuardrailPolicy } from '../guardrails/guardrail-policy';
+import { PavedRoadFunction } from '../serverless/paved-road-function';
+import { type AiGatewayProps, BudgetPeriod, ContentCapture, GatewayAuthorization, GatewayEndpoint, type GatewayModel } from './ai-gateway-props';
+
+/** API Gateway gives up on an integration after 29 s; the gateway answers well before. */
+const GATEWAY_DEADLINE = Duration.seconds(25);
+const FUNCTION_TIMEOUT = Duration.seconds(28);
+
+const CHAT_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  type: apigateway.JsonSchemaType.OBJECT,
+  required: ['messages'],
+  additionalProperties: false,
+  properties: {
+    model: { type: apigateway.JsonSchemaType.STRING, maxLength: 128 },
+    system: { type: apigateway.JsonSchemaType.STRING, maxLength: 16384 },
+    messages: {
+      type: apigateway.JsonSchemaType.ARRAY,
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['role', 'content'],
+        additionalProperties: false,
+        properties: {
+          role: { type: apigateway.JsonSchemaType.STRING, enum: ['user', 'assistant'] },
+          content: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 65536 },
+        },
+      },
+    },
+    maxTokens: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: 8192 },
+    temperature: { type: apigateway.JsonSchemaType.NUMBER, minimum: 0, maximum: 1 },
+    topP: { type: apigateway.JsonSchemaType.NUMBER, minimum: 0, maximum: 1 },
+    retrieval: { type: apigateway.JsonSchemaType.OBJECT, additionalProperties: false, properties: { topK: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: 20 } } },
+  },
+};
+
+const EMBEDDINGS_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  type: apigateway.JsonSchemaType.OBJECT,
+  required: ['input'],
+  additionalProperties: false,
+  properties: {
+    model: { type: apigateway.JsonSchemaType.STRING, maxLength: 128 },
+    input: { type: [apigateway.JsonSchemaType.STRING, apigateway.JsonSchemaType.ARRAY], maxItems: 16 },
+    dimensions: { type: apigateway.JsonSchemaType.INTEGER, enum: [256, 512, 1024] },
+  },
+};
+
+const RETRIEVE_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  type: apigateway.JsonSchemaType.OBJECT,
+  required: ['query'],
+  additionalProperties: false,
+  properties: {
+    query: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 4096 },
+    topK: { type: apigateway.JsonSchemaType.INTEGER, minimum: 1, maximum: 20 },
+  },
+};
+
+/** A resolved CloudFormation value as cdk-nag prints it in finding ids (`<Logical.Attr>`, `<AWS::Partition>`). */
+function nagArn(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v?.Ref === 'string') return `<${v.Ref}>`;
+  const getAtt = v?.['Fn::GetAtt'] as string[] | undefined;
+  if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+  const join = v?.['Fn::Join'] as [string, unknown[]] | undefined;
+  if (Array.isArray(join)) return join[1].map(nagArn).join(join[0]);
+  return JSON.stringify(value);
+}
+
+/**
+ * The AI gateway: every model call of every product team passes through it, so this is where
+ * tenancy, budgets, guardrails and audit are enforced.
+ *
+ * An API Gateway REST API (regional behind a WAF web ACL, or private), with request validation,
+ * X-Ray tracing, stage throttling and encrypted access logs; a Cognito (or API-key) authorizer
+ * that carries the tenant; the gateway function, allowed to invoke only the environment's
+ * models and only with the guardrail; and the tenants' token budgets in a KMS-encrypted table.
+ */
+export class AiGateway extends Construct {
+  /** The REST API. */
+  public readonly api: apigateway.RestApi;
+  /** The gateway function. */
+  public readonly handler: PavedRoadFunction;
+  /** Per-tenant token budgets: `{ tenantId, limitTokens, budgetPeriod, remainingTokens }`. */
+  public readonly budgetTable: dynamodb.Table;
+  /** The WAF web ACL in front of the API. */
+  public readonly webAcl: wafv2.CfnWebACL;
+  /** The user pool, in Cognito mode. */
+  public readonly userPool?: cognito.IUserPool;
+  /** The API keys by tenant, in API-key mode. */
+  public readonly apiKeys: Record<string, apigateway.IApiKey> = {};
+  private readonly foundation: Foundation;
+
+  constructor(scope: Construct, id: string, props: AiGatewayProps) {
+    super(scope, id);
+    const foundation = props.foundation;
+    const env = foundation.environment;
+    this.foundation = foundation;
+    const authorization = props.authorization ?? GatewayAuthorization.cognito();
+    const endpoint = props.endpoint ?? GatewayEndpoint.REGIONAL;
+    const embeddingModels = props.embeddingModels ?? ['amazon.titan-embed-text-v2:0'];
+    const auditPrefix = props.auditPrefix ?? 'gateway/';
+    const auditKey = props.auditKey ?? props.auditBucket.encryptionKey;
+    this.validate(props, auditKey, auditPrefix);
+
+    this.budgetTable = new dynamodb.Table(this, 'Budgets', {
+      partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: foundation.keyFor(DataClass.CONFIDENTIAL),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: env.stage.isProd,
+      removalPolicy: foundation.removalPolicy,
+    });
+    acknowledgeFinding(this.budgetTable,
+      { id: 'NIST.800.53.R5-DynamoDBInBackupPlan', reason: 'The budget table holds only counters that onboarding can recreate; point-in-time recovery (35 days) restores it, so an AWS Backup plan would add no recovery capability.' },
+      { id: 'HIPAA.Security-DynamoDBInBackupPlan', reason: 'The budget table holds only counters that onboarding can recreate; point-in-time recovery (35 days) restores it, so an AWS Backup plan would add no recovery capability.' },
+    );
+
+    const bedrockChat = props.chatModels.filter((m) => m.provider === 'bedrock');
+    const selfHosted = props.chatModels.filter((m) => m.provider === 'sagemaker');
+    this.handler = new PavedRoadFunction(this, 'Handler', {
+      foundation,
+      entry: 'lambda/gateway/index.ts',
+      description: `paved-road ${env.name}: AI gateway (tenancy, budgets, guardrails, audit)`,
+      memorySize: 1024,
+      timeout: FUNCTION_TIMEOUT,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 50,
+      environment: {
+        GATEWAY_MODELS: JSON.stringify({
+          chatModels: props.chatModels.map((m) => ({ name: m.name, provider: m.provider, target: m.target, fallbacks: m.fallbacks })),
+          embeddingModels: embeddingModels.map((modelId) => ({ name: modelId, target: modelId })),
+        }),
+        GUARDRAIL_IDENTIFIER: props.guardrail.guardrailArn,
+        GUARDRAIL_VERSION: props.guardrail.guardrailVersion,
+        BUDGET_TABLE: this.budgetTable.tableName,
+        BUDGET_PERIOD: (props.budgetPeriod ?? BudgetPeriod.MONTHLY).value,
+        AUDIT_BUCKET: props.auditBucket.bucketName,
+        AUDIT_PREFIX: auditPrefix,
+        AUDIT_KEY_ARN: auditKey!.keyArn,
+        CONTENT_CAPTURE: (props.contentCapture ?? ContentCapture.NONE).value,
+        DEADLINE_MS: String(GATEWAY_DEADLINE.toMilliseconds()),
+        TENANT_CLAIM: `custom:${authorization.tenantAttribute ?? 'tenant_id'}`,
+        POWERTOOLS_SERVICE_NAME: 'ai-gateway',
+        POWERTOOLS_METRICS_NAMESPACE: 'PavedRoad/AiGateway',
+      },
+    });
+    this.grantAccess(props.guardrail, [...bedrockChat.map((m) => m.target), ...embeddingModels], selfHosted, props, auditKey!, auditPrefix);
+
+    this.api = this.createApi(endpoint, props);
+    const stage = this.api.deploymentStage;
+    this.userPool = this.wireRoutes(authorization, props);
+
+    this.webAcl = this.createWebAcl(props.wafRequestsPer5MinutesPerIp ?? 1000);
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: stage.stageArn, webAclArn: this.webAcl.attrArn });
+  }
+
+  /** The invoke URL of the API stage, e.g. `https://abc.execute-api.eu-central-1.amazonaws.com/api/`. */
+  public get url(): string {
+    return this.api.url;
+  }
+
+  private validate(props: AiGatewayProps, auditKey: kms.IKey | undefined, auditPrefix: string): void {
+    const where = this.node.path;
+    const env = props.foundation.environment;
+    if (props.chatModels.length === 0) {
+      throw new PavedRoadError(`${where}: chatModels is empty; pass at least one, e.g. GatewayModel.bedrock('${env.zone.profilePrefixes()[0] ? `${env.zone.profilePrefixes()[0]}.` : ''}anthropic.claude-3-haiku-20240307-v1:0')`);
+    }
+    const names = new Set<string>();
+    for (const model of props.chatModels) {
+      if (names.has(model.name)) throw new PavedRoadError(`${where}: chat model '${model.name}' is listed twice; list each model once`);
+      names.add(model.name);
+      if (model.provider === 'bedrock') env.zone.assertModel(model.target, where);
+    }
+    for (const model of props.chatModels) {
+      for (const fallback of model.fallbacks) {
+        if (!names.has(fallback) || fallback === model.name) {
+          throw new PavedRoadError(`${where}: fallback '${fallback}' of chat model '${model.name}' is not another chat model of this gateway; add it to chatModels or remove it`);
+        }
+      }
+    }
+    if (!auditKey) {
+      throw new PavedRoadError(`${where}: auditBucket has no KMS key; pass auditKey, or a bucket encrypted with a customer-managed key`);
+    }
+    if (!Token.isUnresolved(auditPrefix) && !/^([A-Za-z0-9=_-]+\/)+$/.test(auditPrefix)) {
+      throw new PavedRoadError(`${where}: auditPrefix '${auditPrefix}' must be one or more path segments ending in '/', e.g. 'gateway/'`);
+    }
+  }
+
+  private grantAccess(guardrail: IGuardrailPolicy, bedrockModels: string[], selfHosted: GatewayModel[], props: AiGatewayProps, auditKey: kms.IKey, auditPrefix: string): void {
+    const fn = this.handler;
+    guardrail.grantModelInvocation(fn, bedrockModels);
+    if (selfHosted.length > 0) {
+      guardrail.grantApply(fn);
+      const stack = Stack.of(this);
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['sagemaker:InvokeEndpoint'],
+        resourceArns: selfHosted.map((m) => stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: m.target.toLowerCase(), arnFormat: ArnFormat.SLASH_RESOURCE_NAME })),
+      });
+    }
+    // The budget is only ever changed by conditional updates: no reads, no puts, no deletes.
+    this.budgetTable.grant(fn, 'dynamodb:UpdateItem');
+    // Audit objects are write-only for the gateway, and only under its prefix.
+    const auditObjects = props.auditBucket.arnForObjects(`${auditPrefix}*`);
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [auditObjects] });
+    acknowledgeFinding(fn, {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this).resolve(auditObjects))}]`,
+      reason: 'Each request writes a new audit object whose key holds tenant, date and request id; the grant allows only PutObject, only under the gateway prefix, never reading or deleting the trail.',
+    });
+    auditKey.grant(fn, 'kms:GenerateDataKey');
+  }
+
+  private createApi(endpoint: GatewayEndpoint, props: AiGatewayProps): apigateway.RestApi {
+    const foundation = this.foundation;
+    const accessLogs = foundation.createLogGroup(this, 'AccessLogs');
+    let vpcEndpoint: ec2.InterfaceVpcEndpoint | undefined;
+    if (endpoint === GatewayEndpoint.PRIVATE) {
+      const sg = new ec2.SecurityGroup(this, 'ApiEndpointSecurityGroup', {
+        vpc: foundation.vpc,
+        description: 'HTTPS from inside the VPC to the private AI gateway',
+        allowAllOutbound: false,
+      });
+      sg.addIngressRule(ec2.Peer.ipv4(foundation.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS from workloads in the VPC');
+      vpcEndpoint = foundation.vpc.addInterfaceEndpoint('ExecuteApi', {
+        service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
+        privateDnsEnabled: true,
+        subnets: foundation.workloadSubnets,
+        open: false,
+        securityGroups: [sg],
+      });
+    }
+    const api = new apigateway.RestApi(this, 'Api', {
+      description: `paved-road ${foundation.environment.name}: AI gateway`,
+      endpointConfiguration: vpcEndpoint
+        ? { types: [apigateway.EndpointType.PRIVATE], vpcEndpoints: [vpcEndpoint] }
+        : { types: [apigateway.EndpointType.REGIONAL] },
+      policy: vpcEndpoint ? new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'] }),
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+            conditions: { StringNotEquals: { 'aws:SourceVpce': vpcEndpoint.vpcEndpointId } },
+          }),
+        ],
+      }) : undefined,
+      // The account-level CloudWatch role is created once per account and region, not per API.
+      cloudWatchRole: false,
+      disableExecuteApiEndpoint: false,
+      deployOptions: {
+        stageName: 'api',
+        tracingEnabled: true,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: false, httpMethod: true, ip: true, protocol: true, requestTime: true, resourcePath: true, responseLength: true, status: true, user: true,
+        }),
+        throttlingRateLimit: props.throttlingRatePerSecond ?? 50,
+        throttlingBurstLimit: props.throttlingBurst ?? 100,
+        // Execution logs: errors only and never request or response bodies (prompts).
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+      },
+    });
+    const noCache = 'Gateway responses are per tenant and per prompt; a stage cache could serve one tenant the completion of another, so no cache cluster exists and no cached data exists to encrypt.';
+    const noClientCert = 'The only integration is the gateway Lambda through the AWS Lambda API, signed with SigV4 over TLS; stage client certificates authenticate API Gateway to HTTP backends only.';
+    acknowledgeFinding(api.deploymentStage,
+      { id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted', reason: noCache },
+      { id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', reason: noCache },
+      { id: 'PCI.DSS.321-APIGWCacheEnabledAndEncrypted', reason: noCache },
+      { id: 'HIPAA.Security-APIGWSSLEnabled', reason: noClientCert },
+      { id: 'NIST.800.53.R5-APIGWSSLEnabled', reason: noClientCert },
+      { id: 'PCI.DSS.321-APIGWSSLEnabled', reason: noClientCert },
+    );
+    return api;
+  }
+
+  private wireRoutes(authorization: GatewayAuthorization, props: AiGatewayProps): cognito.IUserPool | undefined {
+    const api = this.api;
+    // A plain proxy integration plus one permission that names the source account and API: the
+    // LambdaIntegration helper adds a permission per method that Control Tower cannot verify.
+    const stack = Stack.of(this);
+    const integration = new apigateway.Integration({
+      type: apigateway.IntegrationType.AWS_PROXY,
+      integrationHttpMethod: 'POST',
+      uri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.handler.functionArn}/invocations`,
+      options: { timeout: Duration.seconds(29) },
+    });
+    this.handler.addPermission('InvokeFromApi', {
+      principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      sourceAccount: stack.account,
+      sourceArn: api.arnForExecuteApi('*', '/v1/*', api.deploymentStage.stageName),
+    });
+    const validator = new apigateway.RequestValidator(this, 'BodyValidator', { restApi: api, validateRequestBody: true, validateRequestParameters: true });
+    const model = (id: string, schema: apigateway.JsonSchema) => new apigateway.Model(this, id, { restApi: api, contentType: 'application/json', schema });
+
+    let userPool: cognito.IUserPool | undefined;
+    let methodOptions: apigateway.MethodOptions;
+    if (authorization.mode === 'cognito') {
+      userPool = authorization.userPool ?? this.createUserPool(authorization.tenantAttribute!);
+      const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [userPool], identitySource: 'method.request.header.Authorization' });
+      methodOptions = { authorizer, authorizationType: apigateway.AuthorizationType.COGNITO };
+    } else {
+      methodOptions = { apiKeyRequired: true };
+      const plan = api.addUsagePlan('UsagePlan', {
+        description: 'Per-tenant API keys of the AI gateway',
+        throttle: { rateLimit: props.throttlingRatePerSecond ?? 50, burstLimit: props.throttlingBurst ?? 100 },
+        apiStages: [{ api, stage: api.deploymentStage }],
+      });
+      for (const tenant of authorization.tenants) {
+        const key = api.addApiKey(`Key-${tenant}`, { description: `AI gateway key of tenant ${tenant}` });
+        plan.addApiKey(key);
+        this.apiKeys[tenant] = key;
+      }
+      this.handler.addEnvironment('API_KEY_TENANTS', Stack.of(this).toJsonString(authorization.tenants.map((tenant) => [this.apiKeys[tenant].keyId, tenant])));
+    }
+
+    const v1 = api.root.addResource('v1');
+    const post = (path: string, id: string, schema: apigateway.JsonSchema) => v1.addResource(path).addMethod('POST', integration, {
+      ...methodOptions,
+      requestValidator: validator,
+      requestModels: { 'application/json': model(id, schema) },
+    });
+    const methods = [
+      post('chat', 'ChatRequest', CHAT_SCHEMA),
+      post('embeddings', 'EmbeddingsRequest', EMBEDDINGS_SCHEMA),
+      post('retrieve', 'RetrieveRequest', RETRIEVE_SCHEMA),
+      v1.addResource('models').addMethod('GET', integration, { ...methodOptions, requestValidator: validator }),
+    ];
+    if (authorization.mode !== 'cognito') {
+      for (const method of methods) {
+        acknowledgeFinding(method,
+          { id: 'AwsSolutions-APIG4', reason: 'API-key mode is meant for service callers: each tenant key is bound to a usage plan, and the WAF web ACL plus stage throttling limit abuse of a leaked key.' },
+          { id: 'AwsSolutions-COG4', reason: 'API-key mode identifies service callers by per-tenant usage-plan keys instead of a Cognito authorizer; Cognito mode is the default for user-facing callers.' },
+        );
+      }
+    }
+    return userPool;
+  }
+
+  private createUserPool(tenantAttribute: string): cognito.UserPool {
+    const pool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { sms: false, otp: true },
+      passwordPolicy: { minLength: 14, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true, tempPasswordValidity: Duration.days(3) },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      customAttributes: { [tenantAttribute]: new cognito.StringAttribute({ minLen: 2, maxLen: 63, mutable: false }) },
+      deletionProtection: this.foundation.environment.stage.isProd,
+      removalPolicy: this.foundation.removalPolicy,
+    });
+    return pool;
+  }
+
+  private createWebAcl(requestsPer5Minutes: number): wafv2.CfnWebACL {
+    const managed = (name: string, priority: number, excluded: string[] = []): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name,
+          // Prompts are legitimately larger than the 8 KB body limit of the common rule set;
+          // the gateway validates body size itself.
+          ruleActionOverrides: excluded.length > 0 ? excluded.map((rule) => ({ name: rule, actionToUse: { count: {} } })) : undefined,
+        },
+      },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: false },
+    });
+    const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      description: 'AI gateway: AWS managed rule groups and a per-IP rate limit',
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'ai-gateway', sampledRequestsEnabled: false },
+      rules: [
+        managed('AWSManagedRulesAmazonIpReputationList', 0),
+        managed('AWSManagedRulesCommonRuleSet', 1, ['SizeRestrictions_BODY']),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
+        {
+          name: 'RateLimitPerIp',
+          priority: 3,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: requestsPer5Minutes, aggregateKeyType: 'IP' } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'RateLimitPerIp', sampledRequestsEnabled: false },
+        },
+      ],
+    });
+    const wafLogs = this.foundation.createLogGroup(this, 'WafLogs', { logGroupName: `aws-waf-logs-paved-road-${this.foundation.environment.name}-gateway` });
+    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: acl.attrArn,
+      logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: wafLogs.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      // Credentials never reach the WAF logs.
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'x-api-key' } }],
+    });
+    return acl;
+  }
+}

@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { periodOf, secondsUntilNextPeriod } from '../../../lambda/gateway/budget';
+import { loadConfig } from '../../../lambda/gateway/config';
+import { redactPii } from '../../../lambda/gateway/redact';
+import { backoffMs, classifyFailure } from '../../../lambda/gateway/routing';
+import { strongestAction } from '../../../lambda/gateway/providers';
+import { awsError } from './support';
+
+describe('redactPii', () => {
+  it.each([
+    ['write to jane.doe+x@example.co.uk today', 'write to [EMAIL] today'],
+    ['call +49 30 1234567 now', 'call [PHONE] now'],
+    ['call (555) 123-4567', 'call [PHONE]'],
+    ['card 4111 1111 1111 1111 exp', 'card [CARD_NUMBER] exp'],
+    ['iban DE89370400440532013000', 'iban [IBAN]'],
+    ['key AKIAIOSFODNN7EXAMPLE', 'key [AWS_ACCESS_KEY]'],
+    ['password: hunter2', '[CREDENTIAL]'],
+    ['aadhaar 2345 6789 0123', 'aadhaar [AADHAAR]'],
+    ['ssn 123-45-6789', 'ssn [SSN]'],
+    ['from 10.0.12.7', 'from [IP_ADDRESS]'],
+  ])('redacts %s', (input, expected) => {
+    expect(redactPii(input)).toBe(expected);
+  });
+
+  it('never lets an e-mail address through, whatever surrounds it', () => {
+    fc.assert(fc.property(fc.emailAddress(), fc.string({ maxLength: 20 }), (email, around) => {
+      expect(redactPii(`${around} ${email} ${around}`)).not.toContain(email);
+    }));
+  });
+});
+
+describe('routing', () => {
+  it('retries throttling, 5xx and timeouts but never other 4xx', () => {
+    expect(classifyFailure(awsError('ThrottlingException', 429))).toBe('throttled');
+    expect(classifyFailure(awsError('ServiceUnavailableException', 503))).toBe('server');
+    expect(classifyFailure(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toBe('timeout');
+    expect(classifyFailure(awsError('AccessDeniedException', 403))).toBe('client');
+    expect(classifyFailure(awsError('ValidationException', 400))).toBe('client');
+  });
+
+  it('keeps every backoff inside the full-jitter envelope', () => {
+    const policy = { maxAttemptsPerTarget: 3, baseDelayMs: 100, maxDelayMs: 2000 };
+    fc.assert(fc.property(fc.integer({ min: 0, max: 10 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (attempt, r) => {
+      const delay = backoffMs(attempt, policy, () => r);
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThan(Math.min(2000, 100 * 2 ** attempt));
+    }));
+  });
+});
+
+describe('guardrail assessments', () => {
+  it('ranks blocked over masked over none', () => {
+    expect(strongestAction(undefined)).toBe('none');
+    expect(strongestAction({ a: [{ sensitiveInformationPolicy: { piiEntities: [{ action: 'ANONYMIZED' }] } }] })).toBe('masked');
+    expect(strongestAction({ a: { piiEntities: [{ action: 'ANONYMIZED' }], topics: [{ action: 'BLOCKED' }] } })).toBe('blocked');
+    expect(strongestAction({ a: { filters: [{ action: 'NONE', detected: true }] } })).toBe('none');
+  });
+});
+
+describe('budget periods', () => {
+  it('keys budgets by UTC month or day and counts the seconds to the next one', () => {
+    const now = new Date('2026-11-30T23:59:30Z');
+    expect(periodOf(now, 'month')).toBe('2026-11');
+    expect(periodOf(now, 'day')).toBe('2026-11-30');
+    expect(secondsUntilNextPeriod(now, 'month')).toBe(30);
+    expect(secondsUntilNextPeriod(now, 'day')).toBe(30);
+  });
+});
+
+describe('loadConfig', () => {
+  const env = {
+    GATEWAY_MODELS: JSON.stringify({ chatModels: [{ name: 'a', provider: 'bedrock', target: 'anthropic.x', fallbacks: ['b'] }] }),
+    GUARDRAIL_IDENTIFIER: 'arn:aws:bedrock:eu-central-1:111122223333:guardrail/abc', GUARDRAIL_VERSION: '1',
+    BUDGET_TABLE: 't', AUDIT_BUCKET: 'b', AUDIT_KEY_ARN: 'k',
+  };
+
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ ...env, GATEWAY_MODELS: '{' })).toThrow('gateway configuration: GATEWAY_MODELS is not valid JSON');
+    expect(() => loadConfig(env)).toThrow(/fallback 'b' of 'a' is not a chat model/);
+    expect(() => loadConfig({ ...env, GUARDRAIL_VERSION: 'DRAFT', GATEWAY_MODELS: JSON.stringify({ chatModels: [{ name: 'a', provider: 'bedrock', target: 'x' }] }) })).toThrow(/guardrailVersion/);
+  });
+
+  it('applies the safe defaults', () => {
+    const config = loadConfig({ ...env, GATEWAY_MODELS: JSON.stringify({ chatModels: [{ name: 'a', provider: 'bedrock', target: 'x' }] }) });
+    expect(config).toMatchObject({ contentCapture: 'none', budgetPeriod: 'month', deadlineMs: 25_000, tenantClaim: 'custom:tenant_id', auditPrefix: 'gateway/' });
+  });
+});
