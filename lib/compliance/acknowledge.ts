@@ -1,4 +1,5 @@
 import { Stack, Stage, Validations } from 'aws-cdk-lib';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 import { PavedRoadError } from '../core/errors';
 
@@ -75,4 +76,13 @@ export function acknowledgeFinding(scope: IConstruct, ...acks: FindingAcknowledg
     }
     Validations.of(scope).acknowledge({ id: ack.id, reason: ack.reason.trim() });
   }
+}
+
+/**
+ * The exact id under which AwsSolutions-IAM5 reports a wildcard `resource` of a policy in the
+ * stack of `scope`: cdk-nag renders intrinsics as `<LogicalId.Attr>`, so an id built from a token
+ * would never match.
+ */
+export function wildcardResourceFindingId(scope: IConstruct, resource: string): string {
+  return `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(resource))}]`;
 }

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { acknowledgeFinding } from '../compliance/acknowledge';
+import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
@@ -72,17 +72,6 @@ const RETRIEVE_SCHEMA: apigateway.JsonSchema = {
 };
 
 /** A resolved CloudFormation value as cdk-nag prints it in finding ids (`<Logical.Attr>`, `<AWS::Partition>`). */
-function nagArn(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, unknown>;
-  if (typeof v?.Ref === 'string') return `<${v.Ref}>`;
-  const getAtt = v?.['Fn::GetAtt'] as string[] | undefined;
-  if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
-  const join = v?.['Fn::Join'] as [string, unknown[]] | undefined;
-  if (Array.isArray(join)) return join[1].map(nagArn).join(join[0]);
-  return JSON.stringify(value);
-}
-
 /**
  * The AI gateway: every model call of every product team passes through it, so this is where
  * tenancy, budgets, guardrails and audit are enforced.
@@ -221,7 +210,7 @@ export class AiGateway extends Construct {
     const auditObjects = props.auditBucket.arnForObjects(`${auditPrefix}*`);
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [auditObjects] });
     acknowledgeFinding(fn, {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(Stack.of(this).resolve(auditObjects))}]`,
+      id: wildcardResourceFindingId(this, auditObjects),
       reason: 'Each request writes a new audit object whose key holds tenant, date and request id; the grant allows only PutObject, only under the gateway prefix, never reading or deleting the trail.',
     });
     auditKey.grant(fn, 'kms:GenerateDataKey');

@@ -7,9 +7,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledgeFinding } from '../compliance/acknowledge';
+import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
@@ -432,8 +431,7 @@ export class GpuInferenceEndpoint extends Construct implements IGpuInferenceEndp
    * (rendered the way cdk-nag renders it) and with the control that bounds it.
    */
   private acknowledgeRoleWildcards(policy: iam.ManagedPolicy, props: GpuInferenceEndpointProps, modelData: ModelDataLocation, capturePrefix: string, logStreamArns: string[]): void {
-    const stack = Stack.of(this);
-    const id = (resource: string): string => `AwsSolutions-IAM5[Resource::${flattenCfnReference(stack.resolve(resource))}]`;
+    const id = (resource: string): string => wildcardResourceFindingId(this, resource);
     const acks = [
       {
         id: id('*'),

@@ -4,6 +4,11 @@ import { DataLake } from '../data-lake/data-lake';
 import { DataLakeReplicaStack } from '../data-lake/replica-stack';
 import { bindEnvironment, environmentTags, type PavedRoadEnvironment } from '../environments/environment';
 import { Foundation } from '../foundation/foundation';
+import { AiGateway } from '../gateway/ai-gateway';
+import { GatewayModel } from '../gateway/ai-gateway-props';
+import { GuardrailPolicy } from '../guardrails/guardrail-policy';
+import { GuardrailPreset } from '../guardrails/guardrail-preset';
+import { HybridSearch } from '../retrieval/hybrid-search';
 import { GpuInferenceEndpoint } from '../inference/gpu-inference-endpoint';
 import { InferenceCapacity } from '../inference/inference-capacity';
 import { ModelArchitecture, WeightPrecision } from '../inference/sizing';
@@ -30,6 +35,12 @@ export class PlatformStack extends Stack {
   public readonly dataLake: DataLake;
   /** The example open-weight model endpoint, when {@link EXAMPLE_INFERENCE_CONTEXT} enables it. */
   public readonly exampleEndpoint?: GpuInferenceEndpoint;
+  /** Hybrid (BM25 + k-NN) retrieval over the curated zone, with its ingestion path. */
+  public readonly retrieval: HybridSearch;
+  /** The environment's Bedrock guardrail, bound to every model invocation by IAM. */
+  public readonly guardrail: GuardrailPolicy;
+  /** The AI gateway every product team calls. */
+  public readonly gateway: AiGateway;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     const env = props.environment;
@@ -57,6 +68,27 @@ export class PlatformStack extends Stack {
         capacity: env.stage.isProd ? undefined : InferenceCapacity.scaleToZero(),
       });
     }
+
+    this.retrieval = new HybridSearch(this, 'Retrieval', { foundation: this.foundation, curatedBucket: this.dataLake.curated });
+    this.guardrail = new GuardrailPolicy(this, 'Guardrail', {
+      foundation: this.foundation,
+      preset: env.stage.isProd ? GuardrailPreset.strict() : GuardrailPreset.standard(),
+    });
+    // The zone's own geographic profile where one stays inside it (eu., us.); India is in-region only.
+    const inRegionFallback = 'anthropic.claude-3-haiku-20240307-v1:0';
+    const profilePrefix = env.zone.profilePrefixes()[0];
+    const chatModels = profilePrefix
+      ? [GatewayModel.bedrock(`${profilePrefix}.anthropic.claude-sonnet-4-5-20250929-v1:0`, [inRegionFallback]), GatewayModel.bedrock(inRegionFallback)]
+      : [GatewayModel.bedrock(inRegionFallback)];
+    if (this.exampleEndpoint) {
+      chatModels.push(GatewayModel.selfHosted('llama-3-1-8b-instruct', this.exampleEndpoint.endpointName));
+    }
+    this.gateway = new AiGateway(this, 'Gateway', {
+      foundation: this.foundation,
+      guardrail: this.guardrail,
+      auditBucket: this.dataLake.audit,
+      chatModels,
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { pipelineBody, pipelineVersion } from '../../lambda/shared/search-index';
-import { acknowledgeFinding } from '../compliance/acknowledge';
+import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
@@ -391,10 +391,10 @@ export class HybridSearch extends Construct implements IHybridSearch {
     );
     const domainPaths = 'OpenSearch authorizes by HTTP path below the domain ARN, so the resource must end in /*; it names this one domain, and fine-grained access control maps each role to its own index permissions.';
     for (const fn of [setupFunction, this.retrievalFunction, this.ingestionFunction]) {
-      acknowledgeFinding(fn, { id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.domain.node.defaultChild as opensearch.CfnDomain)}.Arn>/*]`, reason: domainPaths });
+      acknowledgeFinding(fn, { id: wildcardResourceFindingId(this, `${this.domain.domainArn}/*`), reason: domainPaths });
     }
     acknowledgeFinding(this.ingestionFunction, {
-      id: `AwsSolutions-IAM5[Resource::${curatedBucket.arnForObjects('*')}]`,
+      id: wildcardResourceFindingId(this, curatedBucket.arnForObjects('*')),
       reason: 'Ingestion reads any curated object its events name: keys are partitioned by tenant=<id>, which the function records on every chunk; GetObject is the only action granted on the curated bucket.',
     });
     const cfnDomain = this.domain.node.defaultChild as opensearch.CfnDomain;
