@@ -35,3 +35,4 @@ export * from './guardrails/guardrail-preset';
 export * from './guardrails/guardrail-policy';
 export * from './gateway/ai-gateway-props';
 export * from './gateway/ai-gateway';
+export * from './foundation/access-log-bucket';

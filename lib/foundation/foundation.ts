@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import type { PavedRoadEnvironment } from '../environments/environment';
-import { enableEventBridgeNotifications } from './bucket-notifications';
+import { AccessLogBucket } from './access-log-bucket';
 
 /** Properties of a {@link Foundation}. */
 export interface FoundationProps {
@@ -82,7 +82,7 @@ export class Foundation extends Construct {
       },
     }));
 
-    this.accessLogBucket = this.createAccessLogBucket(props.accessLogRetentionDays ?? 365);
+    this.accessLogBucket = new AccessLogBucket(this, 'AccessLogs', { retentionDays: props.accessLogRetentionDays ?? 365, removalPolicy: this.removalPolicy }).bucket;
     this.vpc = this.createVpc(props.vpcCidr ?? '10.0.0.0/16');
   }
 
@@ -129,36 +129,6 @@ export class Foundation extends Construct {
       conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
     }));
     return key;
-  }
-
-  private createAccessLogBucket(retentionDays: number): s3.Bucket {
-    const bucket = new s3.Bucket(this, 'AccessLogs', {
-      // S3 delivers server access logs only to buckets encrypted with SSE-S3 (not SSE-KMS).
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: this.removalPolicy,
-      lifecycleRules: [{
-        id: 'expire-access-logs',
-        expiration: Duration.days(retentionDays),
-        noncurrentVersionExpiration: Duration.days(7),
-        abortIncompleteMultipartUploadAfter: Duration.days(7),
-      }],
-    });
-    enableEventBridgeNotifications(bucket);
-    const selfLogging = 'This bucket is the server-access-log sink; logging it into itself would recurse. CloudTrail management events record every change to it.';
-    const sseS3Only = 'S3 delivers server access logs only to buckets encrypted with SSE-S3, so SSE-KMS is impossible here; objects are AES-256 encrypted at rest and the policy denies non-TLS access.';
-    const regionalLogs = 'Server access logs describe requests to this region only; losing the region loses the buckets they describe too. Versioning and a 7-day noncurrent window protect them from deletion.';
-    const noObjectLock = 'S3 server access logging refuses target buckets with a default Object Lock retention; versioning with noncurrent retention protects the logs instead.';
-    const ackAll = (reason: string, ...ids: string[]) => acknowledgeFinding(bucket, ...ids.map((id) => ({ id, reason })));
-    ackAll(selfLogging, 'AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled', 'NIST.800.53.R5-S3BucketLoggingEnabled', 'PCI.DSS.321-S3BucketLoggingEnabled', 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check');
-    ackAll(sseS3Only, 'HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS', 'PCI.DSS.321-S3DefaultEncryptionKMS', 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check');
-    ackAll(regionalLogs, 'HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled');
-    ackAll(noObjectLock, 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check');
-    return bucket;
   }
 
   /**
