@@ -36,3 +36,4 @@ export * from './guardrails/guardrail-policy';
 export * from './gateway/ai-gateway-props';
 export * from './gateway/ai-gateway';
 export * from './foundation/access-log-bucket';
+export * from './foundation/data-key';

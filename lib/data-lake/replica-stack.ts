@@ -1,5 +1,4 @@
 import { Duration, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -8,6 +7,7 @@ import type { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import { environmentTags } from '../environments/environment';
 import { AccessLogBucket } from '../foundation/access-log-bucket';
+import { createDataKey } from '../foundation/data-key';
 import { enableEventBridgeNotifications } from '../foundation/bucket-notifications';
 import { LakeZone } from './lake-zone';
 import { recordRetention, toLifecycleRules } from './lifecycle';
@@ -62,23 +62,11 @@ export class DataLakeReplicaStack extends Stack {
     const keys = new Map<DataClass, kms.Key>();
     for (const spec of replication.buckets) {
       if (keys.has(spec.dataClass)) continue;
-      const key = new kms.Key(this, `ReplicaKey-${spec.dataClass.id}`, {
+      const key = createDataKey(this, `ReplicaKey-${spec.dataClass.id}`, {
         description: `paved-road ${env.name}: lake replicas of class ${spec.dataClass.id} in ${replication.region}`,
         alias: spec.keyAlias,
-        enableKeyRotation: true,
-        // Multi-Region keys copy key material to other regions; residency forbids that.
-        multiRegion: false,
         removalPolicy,
-        pendingWindow: Duration.days(30),
       });
-      key.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'DenyGrantsExceptForAwsServices',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }));
       keys.set(spec.dataClass, key);
     }
     this.replicaKeys = keys;

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import { acknowledgeFinding } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import type { PavedRoadEnvironment } from '../environments/environment';
 import { AccessLogBucket } from './access-log-bucket';
+import { createDataKey } from './data-key';
 
 /** Properties of a {@link Foundation}. */
 export interface FoundationProps {
@@ -110,25 +111,7 @@ export class Foundation extends Construct {
   }
 
   private createKey(id: string, description: string, alias: string): kms.Key {
-    const key = new kms.Key(this, id, {
-      description,
-      alias,
-      enableKeyRotation: true,
-      // Multi-Region keys copy key material to other regions; residency forbids that.
-      multiRegion: false,
-      removalPolicy: this.removalPolicy,
-      pendingWindow: Duration.days(30),
-    });
-    // Grants outlive IAM policy changes; only AWS services acting for a resource may create them.
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'DenyGrantsExceptForAwsServices',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-    }));
-    return key;
+    return createDataKey(this, id, { description, alias, removalPolicy: this.removalPolicy });
   }
 
   /**
