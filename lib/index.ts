@@ -37,3 +37,4 @@ export * from './gateway/ai-gateway-props';
 export * from './gateway/ai-gateway';
 export * from './foundation/access-log-bucket';
 export * from './foundation/data-key';
+export * from './data-lake/lake-bucket';

@@ -1,4 +1,4 @@
-import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,13 +6,13 @@ import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import type { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
-import { enableEventBridgeNotifications } from '../foundation/bucket-notifications';
 import type { Foundation } from '../foundation/foundation';
 import { DOCUMENT_CORPUS_CONTRACT } from './document-corpus';
+import { createLakeBucket } from './lake-bucket';
 import { LakeZone } from './lake-zone';
-import { planZoneLifecycle, recordRetention, toLifecycleRules, type ZoneLifecycle } from './lifecycle';
+import { planZoneLifecycle, type ZoneLifecycle } from './lifecycle';
 import { LakeRetention, PrefixRule } from './prefix-rule';
-import { accessLogPrefix, type LakeObjectLock, type LakeReplication, replicaBucketName, replicaKeyAlias } from './replication';
+import { type LakeObjectLock, type LakeReplication, replicaBucketName, replicaKeyAlias } from './replication';
 
 /** Per-zone settings of a {@link DataLake}. */
 export interface LakeZoneSettings {
@@ -255,28 +255,15 @@ export class DataLake extends Construct implements IDataLake {
 
   private createBucket(zone: LakeZone, dataClass: DataClass, lifecycle: ZoneLifecycle, objectLock: LakeObjectLock | undefined): s3.Bucket {
     const foundation = this.foundation;
-    const bucket = new s3.Bucket(this, zone.constructId, {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: foundation.keyFor(dataClass),
-      bucketKeyEnabled: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      serverAccessLogsBucket: foundation.accessLogBucket,
-      serverAccessLogsPrefix: accessLogPrefix(zone),
-      lifecycleRules: toLifecycleRules(lifecycle),
+    const bucket = createLakeBucket(this, zone.constructId, {
+      zone,
+      dataClass,
+      key: foundation.keyFor(dataClass),
+      accessLogBucket: foundation.accessLogBucket,
+      lifecycle,
       removalPolicy: foundation.removalPolicy,
-      objectLockEnabled: objectLock !== undefined,
-      objectLockDefaultRetention: objectLock && (objectLock.mode === s3.ObjectLockMode.COMPLIANCE
-        ? s3.ObjectLockRetention.compliance(Duration.days(objectLock.days))
-        : s3.ObjectLockRetention.governance(Duration.days(objectLock.days))),
+      objectLock,
     });
-    enableEventBridgeNotifications(bucket);
-    recordRetention(bucket, lifecycle);
-    Tags.of(bucket).add('paved-road:lake-zone', zone.id);
-    Tags.of(bucket).add('paved-road:data-class', dataClass.id);
     return bucket;
   }
 

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -8,10 +8,9 @@ import { PavedRoadError } from '../core/errors';
 import { environmentTags } from '../environments/environment';
 import { AccessLogBucket } from '../foundation/access-log-bucket';
 import { createDataKey } from '../foundation/data-key';
-import { enableEventBridgeNotifications } from '../foundation/bucket-notifications';
+import { createLakeBucket } from './lake-bucket';
 import { LakeZone } from './lake-zone';
-import { recordRetention, toLifecycleRules } from './lifecycle';
-import { accessLogPrefix, type LakeReplication, type ReplicaBucketSpec } from './replication';
+import type { LakeReplication, ReplicaBucketSpec } from './replication';
 
 /** Properties of a {@link DataLakeReplicaStack}. */
 export interface DataLakeReplicaStackProps extends Omit<StackProps, 'env'> {
@@ -80,30 +79,16 @@ export class DataLakeReplicaStack extends Stack {
   }
 
   private createReplicaBucket(spec: ReplicaBucketSpec, key: kms.Key, removalPolicy: RemovalPolicy): s3.Bucket {
-    const lock = spec.objectLock;
-    const bucket = new s3.Bucket(this, `Replica${spec.zone.constructId}`, {
-      bucketName: spec.bucketName,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: key,
-      bucketKeyEnabled: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: accessLogPrefix(spec.zone),
-      lifecycleRules: toLifecycleRules(spec.lifecycle),
+    const bucket = createLakeBucket(this, `Replica${spec.zone.constructId}`, {
+      zone: spec.zone,
+      dataClass: spec.dataClass,
+      key,
+      accessLogBucket: this.accessLogBucket,
+      lifecycle: spec.lifecycle,
       removalPolicy,
-      objectLockEnabled: lock !== undefined,
-      objectLockDefaultRetention: lock && (lock.mode === s3.ObjectLockMode.COMPLIANCE
-        ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
-        : s3.ObjectLockRetention.governance(Duration.days(lock.days))),
+      objectLock: spec.objectLock,
+      bucketName: spec.bucketName,
     });
-    enableEventBridgeNotifications(bucket);
-    recordRetention(bucket, spec.lifecycle);
-    Tags.of(bucket).add('paved-road:lake-zone', spec.zone.id);
-    Tags.of(bucket).add('paved-road:data-class', spec.dataClass.id);
     const isReplica = `This bucket is the in-zone disaster-recovery replica in ${this.region} of the ${spec.zone} zone; replicating it onward would put a third copy of the data in the residency zone without adding a recovery option.`;
     acknowledgeFinding(bucket, ...['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled'].map((id) => ({ id, reason: isReplica })));
     if (spec.zone !== LakeZone.AUDIT) {
