@@ -6,25 +6,32 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { ConverseResponse } from '@aws-sdk/client-bedrock-runtime';
 import { build } from 'esbuild';
+import type { BedrockRuntimeApi, SageMakerRuntimeApi } from '../lambda/gateway/aws';
 import { type GatewayDeps, handleGatewayRequest } from '../lambda/gateway/core';
 import { GatewayConfig } from '../lambda/gateway/config';
 
-const FUNCTIONS = { gateway: 'lambda/gateway/index.ts' };
+const FUNCTIONS = {
+  gateway: 'lambda/gateway/index.ts',
+  retrieval: 'lambda/retrieval/index.ts',
+  ingestion: 'lambda/ingestion/index.ts',
+  'search-setup': 'lambda/search-setup/index.ts',
+};
 
 const config = GatewayConfig.parse({
   chatModels: [{ name: 'primary', provider: 'bedrock', target: 'anthropic.claude-3-haiku-20240307-v1:0' }],
   guardrailIdentifier: 'arn:aws:bedrock:eu-central-1:111122223333:guardrail/abc', guardrailVersion: '1',
-  budgetTable: 't', auditBucket: 'b', auditKeyArn: 'k',
+  budgetTable: 't', auditBucket: 'audit', auditKeyArn: 'k', region: 'eu-central-1',
 });
-const converseOutput = { output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 }, $metadata: {} };
+const converseOutput: ConverseResponse = { output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 }, metrics: { latencyMs: 1 } };
 // The mocked clients answer at once, so the time measured is the gateway's own work.
-const bedrock = { send: async (command: unknown) => { if (!(command instanceof ConverseCommand)) throw new Error('unexpected'); return converseOutput; } } as unknown as BedrockRuntimeClient;
+const unexpected = async (): Promise<never> => { throw new Error('unexpected call'); };
+const bedrock: BedrockRuntimeApi = { converse: async () => converseOutput, applyGuardrail: unexpected, invokeModel: unexpected };
+const sagemaker: SageMakerRuntimeApi = { invokeEndpoint: unexpected };
 const deps: GatewayDeps = {
   config,
-  clients: { bedrock, sagemaker: {} as SageMakerRuntimeClient },
+  clients: { bedrock, sagemaker },
   budget: { reserve: async (tenantId, tokens) => ({ tenantId, tokens, period: 'p' }), settle: async () => undefined, release: async () => undefined },
   audit: { write: async () => undefined },
   logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -53,7 +60,14 @@ async function overhead(promptBytes: number, iterations: number): Promise<{ p50:
 async function bundle(name: string, entry: string): Promise<{ bytes: number; loadMs: number }> {
   const outfile = path.join(mkdtempSync(path.join(tmpdir(), `bench-${name}-`)), 'index.js');
   await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', target: 'node22', outfile, legalComments: 'none', logLevel: 'silent' });
-  const env = { ...process.env, GATEWAY_MODELS: JSON.stringify({ chatModels: config.chatModels }), GUARDRAIL_IDENTIFIER: 'g', GUARDRAIL_VERSION: '1', BUDGET_TABLE: 't', AUDIT_BUCKET: 'b', AUDIT_KEY_ARN: 'k', AWS_REGION: 'eu-central-1' };
+  // What each function reads at module scope, so that loading the bundle runs its whole cold start.
+  const env = {
+    ...process.env,
+    AWS_REGION: 'eu-central-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'bench',
+    GATEWAY_MODELS: JSON.stringify({ chatModels: config.chatModels }), GUARDRAIL_IDENTIFIER: 'g', GUARDRAIL_VERSION: '1', BUDGET_TABLE: 't', AUDIT_BUCKET: 'audit', AUDIT_KEY_ARN: 'k',
+    DOMAIN_ENDPOINT: 'vpc-x.eu-central-1.es.amazonaws.com', INDEX_NAME: 'chunks', PIPELINE_NAME: 'hybrid', EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0', EMBEDDING_DIMENSIONS: '1024',
+    DATA_CLASS: 'CONFIDENTIAL', CHUNK_SIZE: '800', CHUNK_OVERLAP: '100',
+  };
   const loads: number[] = [];
   for (let i = 0; i < 7; i++) {
     const out = execFileSync(process.execPath, ['-e', `const s=process.hrtime.bigint();require(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-s)/1e6)`], { env, stdio: ['ignore', 'pipe', 'ignore'] });

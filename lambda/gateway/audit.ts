@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Api } from './aws';
 import type { ErrorCode } from './errors';
 import { redactPii } from './redact';
 
@@ -51,7 +51,7 @@ export function captureContent(mode: ContentCapture, prompt: string | undefined,
  */
 export class S3AuditWriter implements AuditWriter {
   constructor(
-    private readonly client: S3Client,
+    private readonly client: S3Api,
     private readonly bucket: string,
     private readonly prefix: string,
     private readonly kmsKeyArn: string,
@@ -59,14 +59,11 @@ export class S3AuditWriter implements AuditWriter {
 
   async write(event: AuditEvent): Promise<void> {
     const tenant = event.tenantId ?? '_anonymous';
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.bucket,
-      Key: `${this.prefix}tenant=${tenant}/date=${event.timestamp.slice(0, 10)}/${event.timestamp}-${event.requestId}.json`,
-      Body: JSON.stringify(event),
-      ContentType: 'application/json',
-      ServerSideEncryption: 'aws:kms',
-      SSEKMSKeyId: this.kmsKeyArn,
-      BucketKeyEnabled: true,
-    }));
+    await this.client.putObject({
+      bucket: this.bucket,
+      key: `${this.prefix}tenant=${tenant}/date=${event.timestamp.slice(0, 10)}/${event.timestamp}-${event.requestId}.json`,
+      body: JSON.stringify(event),
+      kmsKeyArn: this.kmsKeyArn,
+    });
   }
 }

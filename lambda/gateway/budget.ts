@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDbApi } from './aws';
 import { GatewayError } from './errors';
 
 /** Tokens held for one request until its actual usage is known. */
@@ -56,8 +56,8 @@ export const BUDGET_UPDATES = {
   },
 } as const;
 
-function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+function isConditionFailure(error: unknown): error is { details: { Item?: Record<string, AttributeValue> } } {
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 /**
@@ -67,7 +67,7 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
  */
 export class DynamoDbTokenBudget implements TokenBudget {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DynamoDbApi,
     private readonly tableName: string,
     private readonly period: BudgetPeriod,
   ) {}
@@ -80,7 +80,7 @@ export class DynamoDbTokenBudget implements TokenBudget {
         return { tenantId, period, tokens };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        const item = error.Item;
+        const item = error.details?.Item;
         if (!item) throw new GatewayError(403, 'unauthorized', 'this tenant has no token budget; ask the platform team to onboard it');
         if (item.budgetPeriod?.S === period) throw this.exceeded(now);
       }
@@ -114,14 +114,14 @@ export class DynamoDbTokenBudget implements TokenBudget {
     return new GatewayError(429, 'budget_exceeded', `the tenant's token budget for this ${this.period} is used up`, secondsUntilNextPeriod(now, this.period));
   }
 
-  private async update(tenantId: string, expression: { update: string; condition: string }, values: Record<string, unknown>, returnOld: boolean): Promise<void> {
-    await this.client.send(new UpdateCommand({
+  private async update(tenantId: string, expression: { update: string; condition: string }, values: Record<string, number | string>, returnOld: boolean): Promise<void> {
+    await this.client.updateItem({
       TableName: this.tableName,
-      Key: { tenantId },
+      Key: { tenantId: { S: tenantId } },
       UpdateExpression: expression.update,
       ConditionExpression: expression.condition,
-      ExpressionAttributeValues: values,
+      ExpressionAttributeValues: Object.fromEntries(Object.entries(values).map(([name, value]) => [name, typeof value === 'number' ? { N: String(value) } : { S: value }])),
       ...(returnOld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
-    }));
+    });
   }
 }

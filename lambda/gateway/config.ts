@@ -26,12 +26,17 @@ export const GatewayConfig = z.strictObject({
   guardrailVersion: z.string().check(z.regex(/^[0-9]{1,8}$/)),
   budgetTable: nonEmpty(),
   budgetPeriod: z._default(z.enum(['day', 'month']), 'month'),
-  auditBucket: nonEmpty(),
+  /** The environment's region: every AWS call stays in it. */
+  region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/)),
+  // Virtual-hosted-style S3 URLs need a bucket name without dots (TLS wildcard certificates).
+  auditBucket: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/)),
   auditPrefix: z._default(z.string(), 'gateway/'),
   auditKeyArn: nonEmpty(),
   contentCapture: z._default(z.enum(['none', 'hashed', 'redacted']), 'none'),
   tenantClaim: z._default(nonEmpty(), 'custom:tenant_id'),
   apiKeyTenants: z._default(z.record(z.string(), z.string()), {}),
+  /** ARN of the retrieval function; without it the retrieval routes answer `not_found`. */
+  retrievalFunction: z.optional(z.string().check(z.regex(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/))),
   deadlineMs: intIn(1000, 28_000, 25_000),
   maxAttemptsPerTarget: intIn(1, 5, 3),
   baseDelayMs: intIn(1, 5_000, 100),
@@ -60,6 +65,8 @@ export const CONFIG_ENV = {
   tenantClaim: 'TENANT_CLAIM',
   apiKeyTenants: 'API_KEY_TENANTS',
   deadlineMs: 'DEADLINE_MS',
+  retrievalFunction: 'RETRIEVAL_FUNCTION',
+  region: 'AWS_REGION',
 } as const;
 
 /**
@@ -84,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     guardrailVersion: env[CONFIG_ENV.guardrailVersion],
     budgetTable: env[CONFIG_ENV.budgetTable],
     budgetPeriod: env[CONFIG_ENV.budgetPeriod] || undefined,
+    region: env[CONFIG_ENV.region],
     auditBucket: env[CONFIG_ENV.auditBucket],
     auditPrefix: env[CONFIG_ENV.auditPrefix] || undefined,
     auditKeyArn: env[CONFIG_ENV.auditKeyArn],
@@ -95,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       return Array.isArray(pairs) ? Object.fromEntries(pairs) : pairs;
     })(),
     deadlineMs: env[CONFIG_ENV.deadlineMs] ? Number(env[CONFIG_ENV.deadlineMs]) : undefined,
+    retrievalFunction: env[CONFIG_ENV.retrievalFunction] || undefined,
   });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`).join('; ');

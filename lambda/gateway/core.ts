@@ -128,7 +128,7 @@ async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps
   const targets = chatTargets(deps.config, body.model);
   trace.model = targets[0].name;
   trace.prompt = body.messages[body.messages.length - 1].content;
-  if (body.retrieval && !deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled on this gateway; remove the retrieval field');
+  if (body.retrieval && !deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled in this environment; remove the retrieval field');
   const reserveTokens = estimateTokens(body.system, ...body.messages.map((m) => m.content)) + body.maxTokens + (body.retrieval ? 2048 * body.retrieval.topK : 0);
   const guardrail = { identifier: deps.config.guardrailIdentifier, version: deps.config.guardrailVersion };
 
@@ -153,7 +153,7 @@ async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps
     trace.inputTokens = routed.result.inputTokens;
     trace.outputTokens = routed.result.outputTokens;
     trace.guardrailAction = routed.result.guardrailAction;
-    return { value: routed, usedTokens: routed.result.inputTokens + routed.result.outputTokens };
+    return { value: { ...routed, passages }, usedTokens: routed.result.inputTokens + routed.result.outputTokens };
   });
   if (result.result.guardrailAction === 'blocked') {
     throw new GatewayError(422, 'guardrail_blocked', 'the content policy of this service blocked the request or its answer');
@@ -166,6 +166,8 @@ async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps
     usage: { inputTokens: result.result.inputTokens, outputTokens: result.result.outputTokens },
     guardrail: { action: result.result.guardrailAction },
     fallbackUsed: result.fallbackUsed,
+    // `[n]` in the answer refers to citations[n - 1], the order the passages were given to the model.
+    ...(body.retrieval ? { citations: result.passages.map((passage, index) => ({ index: index + 1, ...passage.citation })) } : {}),
   });
 }
 
@@ -197,7 +199,7 @@ async function embeddings(request: GatewayRequest, tenantId: string, deps: Gatew
 
 async function retrieve(request: GatewayRequest, tenantId: string, deps: GatewayDeps, trace: Trace, deadline: number): Promise<GatewayResponse> {
   const body = parseBody(RetrieveRequest, request.body, request.isBase64Encoded);
-  if (!deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled on this gateway');
+  if (!deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled in this environment');
   trace.guardrailAction = 'not_applied';
   trace.prompt = body.query;
   const passages = await deps.retriever.retrieve(tenantId, body.query, body.topK, AbortSignal.timeout(Math.max(1, deadline - deps.clock.now())));

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'budget_exceeded'
   | 'guardrail_blocked'
   | 'model_unavailable'
+  | 'retrieval_unavailable'
   | 'timeout'
   | 'internal_error';
 

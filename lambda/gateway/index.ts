@@ -1,30 +1,24 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { S3AuditWriter } from './audit';
+import { AwsHttp, BedrockRuntime, credentialsFromEnv, DynamoDb, Lambda, S3, SageMakerRuntime } from './aws';
 import { DynamoDbTokenBudget } from './budget';
 import { loadConfig } from './config';
 import { type GatewayDeps, type GatewayRequest, handleGatewayRequest } from './core';
+import { LambdaRetriever } from './retriever';
 
 const config = loadConfig(process.env);
 const logger = new Logger({ serviceName: 'ai-gateway' });
 const metrics = new Metrics({ namespace: 'PavedRoad/AiGateway', serviceName: 'ai-gateway' });
-const bedrock = new BedrockRuntimeClient({ maxAttempts: 1 });
-const sagemaker = new SageMakerRuntimeClient({ maxAttempts: 1 });
-const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const s3 = new S3Client({});
+const http = new AwsHttp(config.region, credentialsFromEnv(process.env));
 
 const deps: GatewayDeps = {
   config,
-  // The gateway's own router retries with fallback; the SDK must not retry underneath it.
-  clients: { bedrock, sagemaker },
-  budget: new DynamoDbTokenBudget(dynamo, config.budgetTable, config.budgetPeriod),
-  audit: new S3AuditWriter(s3, config.auditBucket, config.auditPrefix, config.auditKeyArn),
+  clients: { bedrock: new BedrockRuntime(http), sagemaker: new SageMakerRuntime(http) },
+  budget: new DynamoDbTokenBudget(new DynamoDb(http), config.budgetTable, config.budgetPeriod),
+  audit: new S3AuditWriter(new S3(http), config.auditBucket, config.auditPrefix, config.auditKeyArn),
+  retriever: config.retrievalFunction ? new LambdaRetriever(new Lambda(http), config.retrievalFunction) : undefined,
   logger,
   metrics,
   clock: { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random },

@@ -1,8 +1,6 @@
-import {
-  ApplyGuardrailCommand, type BedrockRuntimeClient, type ContentBlock, ConverseCommand, InvokeModelCommand, type Message,
-} from '@aws-sdk/client-bedrock-runtime';
-import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { ContentBlock, Message } from '@aws-sdk/client-bedrock-runtime';
 import type { GuardrailAction } from './audit';
+import type { BedrockRuntimeApi, SageMakerRuntimeApi } from './aws';
 import type { ChatTarget, EmbeddingTarget } from './config';
 import type { ChatRequest } from './schemas';
 
@@ -22,8 +20,8 @@ export interface ChatResult {
 
 /** The clients the providers use. */
 export interface ProviderClients {
-  readonly bedrock: BedrockRuntimeClient;
-  readonly sagemaker: SageMakerRuntimeClient;
+  readonly bedrock: BedrockRuntimeApi;
+  readonly sagemaker: SageMakerRuntimeApi;
 }
 
 /**
@@ -45,10 +43,17 @@ export function strongestAction(assessments: unknown): GuardrailAction {
   return found;
 }
 
-/** Passages a retrieval step found, used as the grounding source of a chat answer. */
+/** A passage the retrieval capability found, with its citation; the grounding source of a chat answer. */
 export interface GroundingPassage {
   readonly text: string;
-  readonly source: string;
+  readonly score: number;
+  readonly citation: {
+    readonly docId: string;
+    readonly sourceUri: string;
+    readonly chunkIndex: number;
+    readonly startOffset: number;
+    readonly endOffset: number;
+  };
 }
 
 /**
@@ -75,13 +80,13 @@ export function converseMessages(request: ChatRequest, passages: readonly Ground
 export async function bedrockChat(
   clients: ProviderClients, target: ChatTarget, request: ChatRequest, passages: readonly GroundingPassage[], guardrail: GuardrailRef, signal: AbortSignal,
 ): Promise<ChatResult> {
-  const output = await clients.bedrock.send(new ConverseCommand({
+  const output = await clients.bedrock.converse({
     modelId: target.target,
     messages: converseMessages(request, passages),
     system: request.system ? [{ text: request.system }] : undefined,
     inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP },
     guardrailConfig: { guardrailIdentifier: guardrail.identifier, guardrailVersion: guardrail.version, trace: 'enabled' },
-  }), { abortSignal: signal });
+  }, signal);
   const text = (output.output?.message?.content ?? []).map((block) => block.text ?? '').join('');
   let action = strongestAction(output.trace?.guardrail);
   // An intervention without a readable trace is treated as a block: fail closed.
@@ -93,12 +98,12 @@ export async function bedrockChat(
 async function applyGuardrail(
   clients: ProviderClients, guardrail: GuardrailRef, source: 'INPUT' | 'OUTPUT', text: string, signal: AbortSignal,
 ): Promise<{ action: GuardrailAction; text: string }> {
-  const result = await clients.bedrock.send(new ApplyGuardrailCommand({
+  const result = await clients.bedrock.applyGuardrail({
     guardrailIdentifier: guardrail.identifier,
     guardrailVersion: guardrail.version,
     source,
     content: [{ text: { text } }],
-  }), { abortSignal: signal });
+  }, signal);
   let action = strongestAction(result.assessments);
   if (result.action === 'GUARDRAIL_INTERVENED' && action === 'none') action = 'blocked';
   const masked = (result.outputs ?? []).map((o) => o.text ?? '').join('');
@@ -127,18 +132,12 @@ export async function sagemakerChat(
   if (passages.length > 0) {
     messages[messages.length - 1] = { role: 'user', content: `Sources:\n${passages.map((p, i) => `[${i + 1}] ${p.text}`).join('\n\n')}\n\nQuestion: ${messages[messages.length - 1].content}` };
   }
-  const response = await clients.sagemaker.send(new InvokeEndpointCommand({
-    EndpointName: target.target,
-    ContentType: 'application/json',
-    Accept: 'application/json',
-    Body: new TextEncoder().encode(JSON.stringify({
-      messages: [...(request.system ? [{ role: 'system', content: request.system }] : []), ...messages],
-      max_tokens: request.maxTokens,
-      temperature: request.temperature,
-      top_p: request.topP,
-    })),
-  }), { abortSignal: signal });
-  const body = JSON.parse(new TextDecoder().decode(response.Body)) as {
+  const body = await clients.sagemaker.invokeEndpoint(target.target, {
+    messages: [...(request.system ? [{ role: 'system', content: request.system }] : []), ...messages],
+    max_tokens: request.maxTokens,
+    temperature: request.temperature,
+    top_p: request.topP,
+  }, signal) as {
     choices?: Array<{ message?: { content?: string } }>;
     usage?: { prompt_tokens?: number; completion_tokens?: number };
   };
@@ -157,13 +156,7 @@ export async function titanEmbeddings(
   clients: ProviderClients, target: EmbeddingTarget, inputs: readonly string[], dimensions: number, signal: AbortSignal,
 ): Promise<{ embeddings: number[][]; inputTokens: number }> {
   const results = await Promise.all(inputs.map(async (inputText) => {
-    const response = await clients.bedrock.send(new InvokeModelCommand({
-      modelId: target.target,
-      contentType: 'application/json',
-      accept: 'application/json',
-      body: new TextEncoder().encode(JSON.stringify({ inputText, dimensions, normalize: true })),
-    }), { abortSignal: signal });
-    return JSON.parse(new TextDecoder().decode(response.body)) as { embedding: number[]; inputTextTokenCount?: number };
+    return await clients.bedrock.invokeModel(target.target, { inputText, dimensions, normalize: true }, signal) as { embedding: number[]; inputTextTokenCount?: number };
   }));
   return { embeddings: results.map((r) => r.embedding), inputTokens: results.reduce((sum, r) => sum + (r.inputTextTokenCount ?? 0), 0) };
 }

@@ -13,7 +13,7 @@ export function classifyFailure(error: unknown): FailureKind {
   if (TIMEOUT.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 408) return 'timeout';
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return 'server';
-  if (status === undefined && ['InternalServerException', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure'].includes(e?.name ?? '')) return 'server';
+  if (status === undefined && ['InternalServerException', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'NetworkingError'].includes(e?.name ?? '')) return 'server';
   return 'client';
 }
 

@@ -3,6 +3,8 @@ import { GatewayError } from './errors';
 
 /** Largest request body accepted, in bytes; larger bodies are refused before parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;
+/** Longest retrieval query, in characters (the retrieval function's own limit). */
+export const MAX_RETRIEVAL_QUERY_CHARS = 2000;
 /** Largest text of one message, in characters. */
 export const MAX_MESSAGE_CHARS = 64 * 1024;
 
@@ -37,7 +39,7 @@ export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequest>;
 
 /** `POST /v1/retrieve`. */
 export const RetrieveRequest = z.strictObject({
-  query: text(4 * 1024),
+  query: text(MAX_RETRIEVAL_QUERY_CHARS).check(z.regex(/\S/)),
   topK: z._default(intIn(1, 20), 5),
 });
 export type RetrieveRequest = z.infer<typeof RetrieveRequest>;

@@ -1,8 +1,6 @@
-import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
 import { estimateTokens } from '../../../lambda/gateway/core';
-import { converseOutput, FakeBudgetTable, request, TENANT, testDeps } from './support';
+import { awsError, converseOutput, FakeBudgetTable, request, TENANT, testDeps } from './support';
 
 describe('tenant budget under concurrency', () => {
   it('never lets 50 concurrent requests overspend a budget by more than one reservation', async () => {
@@ -16,11 +14,11 @@ describe('tenant budget under concurrency', () => {
     const t = testDeps({ table });
     let used = 0;
     let calls = 0;
-    mockClient(t.bedrock).on(ConverseCommand).callsFake(async () => {
+    t.bedrock.converse.mockImplementation(async () => {
       calls++;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
       // Some calls fail after the reservation, some use every reserved token, some fewer.
-      if (calls % 7 === 0) throw Object.assign(new Error('bad input'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+      if (calls % 7 === 0) throw awsError('ValidationException', 400);
       const inputTokens = estimateTokens(content);
       const outputTokens = calls % 3 === 0 ? maxTokens : Math.floor(maxTokens / 2);
       used += inputTokens + outputTokens;
@@ -47,7 +45,7 @@ describe('tenant budget under concurrency', () => {
     const reservation = estimateTokens(content) + 100;
     table.put(TENANT, reservation * 5, period);
     const t = testDeps({ table });
-    mockClient(t.bedrock).on(ConverseCommand).callsFake(async () => {
+    t.bedrock.converse.mockImplementation(async () => {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
       return converseOutput('ok', { inputTokens: estimateTokens(content), outputTokens: 100 });
     });

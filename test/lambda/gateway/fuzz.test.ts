@@ -1,5 +1,3 @@
-import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
 import { MAX_BODY_BYTES } from '../../../lambda/gateway/schemas';
@@ -54,8 +52,6 @@ const malformedBodies = fc.oneof(
 describe('gateway request fuzzing', () => {
   it('answers every malformed body with a stable 4xx, no provider call, and no raw input in the logs', async () => {
     const t = testDeps();
-    const bedrock = mockClient(t.bedrock);
-    const sagemaker = mockClient(t.sagemaker);
     await fc.assert(fc.asyncProperty(malformedBodies, fc.constantFrom('/v1/chat', '/v1/embeddings', '/v1/retrieve'), async ({ raw }, resource) => {
       const response = await handleGatewayRequest(request(raw, { raw: true, resource }), t.deps);
       expect(response.statusCode).toBeGreaterThanOrEqual(400);
@@ -64,8 +60,7 @@ describe('gateway request fuzzing', () => {
       expect(STABLE_4XX.has(parsed.error.code)).toBe(true);
       expect(response.body).not.toContain(CANARY);
     }), { numRuns: 400 });
-    expect(bedrock.calls()).toHaveLength(0);
-    expect(sagemaker.calls()).toHaveLength(0);
+    expect(t.providerCalls()).toBe(0);
     expect(t.logger.text).not.toContain(CANARY);
     expect(t.audit.events.length).toBeGreaterThanOrEqual(400);
     expect(t.audit.events.every((event) => !JSON.stringify(event).includes(CANARY))).toBe(true);
@@ -74,7 +69,7 @@ describe('gateway request fuzzing', () => {
 
   it('takes the tenant only from the authorizer, never from the body', async () => {
     const t = testDeps();
-    mockClient(t.bedrock).on(ConverseCommand).resolves(converseOutput('ok'));
+    t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
     const body = { messages: [{ role: 'user', content: 'hi' }], tenantId: 'other-tenant' };
     const withClaim = await handleGatewayRequest(request(body), t.deps);
     expect(withClaim.statusCode).toBe(400);
@@ -88,13 +83,12 @@ describe('gateway request fuzzing', () => {
 
   it('passes prompt-injection text only inside guard content, never into the system prompt or the logs', async () => {
     const t = testDeps();
-    const bedrock = mockClient(t.bedrock);
-    bedrock.on(ConverseCommand).resolves(converseOutput('ok'));
+    t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
     await fc.assert(fc.asyncProperty(text, fc.option(fc.constantFrom('Be brief.'), { nil: undefined }), async (content, system) => {
-      bedrock.resetHistory();
+      t.bedrock.converse.mockClear();
       const response = await handleGatewayRequest(request({ system, messages: [{ role: 'user', content }] }), t.deps);
       expect(response.statusCode).toBe(200);
-      const input = bedrock.commandCalls(ConverseCommand)[0].args[0].input;
+      const input = t.bedrock.converse.mock.calls[0][0];
       expect(input.messages).toEqual([{ role: 'user', content: [{ guardContent: { text: { text: content } } }] }]);
       expect(JSON.stringify(input.system ?? [])).not.toContain(CANARY);
     }), { numRuns: 150 });
@@ -103,7 +97,6 @@ describe('gateway request fuzzing', () => {
 
   it('never throws, whatever the event looks like', async () => {
     const t = testDeps();
-    mockClient(t.bedrock);
     await fc.assert(fc.asyncProperty(
       fc.record({
         requestId: fc.string({ maxLength: 10 }),

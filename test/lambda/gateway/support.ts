@@ -1,10 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AuditEvent, AuditWriter } from '../../../lambda/gateway/audit';
+import { AwsApiError, type BedrockRuntimeApi, type DynamoDbApi, type SageMakerRuntimeApi, type UpdateItemRequest } from '../../../lambda/gateway/aws';
 import { BUDGET_UPDATES, DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
 import { GatewayConfig } from '../../../lambda/gateway/config';
 import type { GatewayDeps, GatewayRequest, LogSink, MetricSink } from '../../../lambda/gateway/core';
@@ -24,15 +20,18 @@ export function testConfig(overrides: Record<string, unknown> = {}): GatewayConf
     guardrailVersion: '3',
     budgetTable: 'budgets',
     auditBucket: 'audit',
+    region: 'eu-central-1',
     auditKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/k',
     deadlineMs: 1000,
     ...overrides,
   });
 }
 
-/** In-memory budget items behind a DynamoDB mock that applies each conditional update atomically. */
-export class FakeBudgetTable {
-  public readonly items = new Map<string, { tenantId: string; limitTokens: number; budgetPeriod: string; remainingTokens: number }>();
+type BudgetItem = { tenantId: string; limitTokens: number; budgetPeriod: string; remainingTokens: number };
+
+/** In-memory budget items behind a fake DynamoDB that applies each conditional update atomically. */
+export class FakeBudgetTable implements DynamoDbApi {
+  public readonly items = new Map<string, BudgetItem>();
   public lowest = Number.POSITIVE_INFINITY;
 
   constructor(private readonly jitterMs = 0) {}
@@ -42,21 +41,22 @@ export class FakeBudgetTable {
   }
 
   /** Applies one UpdateItem; the check and the write run with no await between them, as in DynamoDB. */
-  async update(input: UpdateCommandInput): Promise<Record<string, never>> {
+  async updateItem(input: UpdateItemRequest): Promise<void> {
     if (this.jitterMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * this.jitterMs));
-    const item = this.items.get(String(input.Key?.tenantId));
-    const v = input.ExpressionAttributeValues as Record<string, number | string>;
-    const n = Number(v[':n'] ?? 0);
+    const item = this.items.get(String(input.Key.tenantId.S));
+    const value = (name: string): AttributeValue | undefined => input.ExpressionAttributeValues[name];
+    const n = Number(value(':n')?.N ?? 0);
+    const p = value(':p')?.S;
     let ok = false;
     if (input.UpdateExpression === BUDGET_UPDATES.reserve.update && input.ConditionExpression === BUDGET_UPDATES.reserve.condition) {
-      ok = item !== undefined && item.budgetPeriod === v[':p'] && item.remainingTokens >= n;
+      ok = item !== undefined && item.budgetPeriod === p && item.remainingTokens >= n;
       if (ok) item!.remainingTokens -= n;
     } else if (input.UpdateExpression === BUDGET_UPDATES.rollover.update && input.ConditionExpression === BUDGET_UPDATES.rollover.condition) {
-      ok = item !== undefined && item.budgetPeriod !== v[':p'] && item.limitTokens >= n;
-      if (ok) { item!.budgetPeriod = String(v[':p']); item!.remainingTokens = item!.limitTokens - n; }
+      ok = item !== undefined && item.budgetPeriod !== p && item.limitTokens >= n;
+      if (ok) { item!.budgetPeriod = String(p); item!.remainingTokens = item!.limitTokens - n; }
     } else if (input.UpdateExpression === BUDGET_UPDATES.settle.update && input.ConditionExpression === BUDGET_UPDATES.settle.condition) {
-      ok = item !== undefined && item.budgetPeriod === v[':p'];
-      if (ok) item!.remainingTokens += Number(v[':d']);
+      ok = item !== undefined && item.budgetPeriod === p;
+      if (ok) item!.remainingTokens += Number(value(':d')?.N);
     } else {
       throw new Error(`unexpected update ${input.UpdateExpression}`);
     }
@@ -65,17 +65,9 @@ export class FakeBudgetTable {
       const old = input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && item
         ? { tenantId: { S: item.tenantId }, budgetPeriod: { S: item.budgetPeriod }, limitTokens: { N: String(item.limitTokens) }, remainingTokens: { N: String(item.remainingTokens) } }
         : undefined;
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: old });
+      throw new AwsApiError('ConditionalCheckFailedException', 'The conditional request failed', 400, old ? { Item: old } : {});
     }
-    return {};
   }
-}
-
-/** A real DynamoDbTokenBudget whose document client is mocked onto `table`. */
-export function budgetOn(table: FakeBudgetTable, period: 'day' | 'month' = 'month'): DynamoDbTokenBudget {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-central-1' }));
-  mockClient(client).on(UpdateCommand).callsFake((input: UpdateCommandInput) => table.update(input));
-  return new DynamoDbTokenBudget(client, 'budgets', period);
 }
 
 /** Collects everything logged, so tests can search it for content that must not be there. */
@@ -102,25 +94,40 @@ export class CapturingAudit implements AuditWriter {
   }
 }
 
-/** Fresh clients (to be mocked by the test), fakes for everything else. */
+/** Bedrock Runtime whose operations are jest mocks, answering `undefined` until a test says otherwise. */
+export function fakeBedrock() {
+  return {
+    converse: jest.fn<ReturnType<BedrockRuntimeApi['converse']>, Parameters<BedrockRuntimeApi['converse']>>(),
+    applyGuardrail: jest.fn<ReturnType<BedrockRuntimeApi['applyGuardrail']>, Parameters<BedrockRuntimeApi['applyGuardrail']>>(),
+    invokeModel: jest.fn<ReturnType<BedrockRuntimeApi['invokeModel']>, Parameters<BedrockRuntimeApi['invokeModel']>>(),
+  };
+}
+
+/** SageMaker Runtime whose operation is a jest mock. */
+export function fakeSageMaker() {
+  return { invokeEndpoint: jest.fn<ReturnType<SageMakerRuntimeApi['invokeEndpoint']>, Parameters<SageMakerRuntimeApi['invokeEndpoint']>>() };
+}
+
+/** Fake clients (to be programmed by the test), fakes for everything else. */
 export function testDeps(options: { config?: GatewayConfig; table?: FakeBudgetTable } = {}) {
   const table = options.table ?? new FakeBudgetTable();
   if (!options.table) table.put(TENANT, 1_000_000, new Date().toISOString().slice(0, 7));
-  const bedrock = new BedrockRuntimeClient({ region: 'eu-central-1' });
-  const sagemaker = new SageMakerRuntimeClient({ region: 'eu-central-1' });
+  const bedrock = fakeBedrock();
+  const sagemaker = fakeSageMaker();
   const logger = new CapturingLogger();
   const metrics = new CapturingMetrics();
   const audit = new CapturingAudit();
   const deps: GatewayDeps = {
     config: options.config ?? testConfig(),
     clients: { bedrock, sagemaker },
-    budget: budgetOn(table),
+    budget: new DynamoDbTokenBudget(table, 'budgets', 'month'),
     audit,
     logger,
     metrics,
     clock: { now: Date.now, sleep: async () => undefined, random: () => 0.5 },
   };
-  return { deps, table, bedrock, sagemaker, logger, metrics, audit };
+  const providerCalls = () => bedrock.converse.mock.calls.length + bedrock.applyGuardrail.mock.calls.length + bedrock.invokeModel.mock.calls.length + sagemaker.invokeEndpoint.mock.calls.length;
+  return { deps, table, bedrock, sagemaker, logger, metrics, audit, providerCalls };
 }
 
 let counter = 0;
@@ -147,11 +154,15 @@ export function converseOutput(text: string, options: { inputTokens?: number; ou
     usage: { inputTokens: options.inputTokens ?? 10, outputTokens: options.outputTokens ?? 20, totalTokens: (options.inputTokens ?? 10) + (options.outputTokens ?? 20) },
     metrics: { latencyMs: 5 },
     ...(options.guardrail ? { trace: { guardrail: options.guardrail } } : {}),
-    $metadata: {},
-  };
+  } as Awaited<ReturnType<BedrockRuntimeApi['converse']>>;
 }
 
-/** An AWS SDK service error as the clients throw it. */
+/** An ApplyGuardrail answer: the action, the assessments and the (masked) outputs. */
+export function guardrailAnswer(action: 'NONE' | 'GUARDRAIL_INTERVENED', assessments: unknown[], outputs: Array<{ text: string }> = []) {
+  return { action, assessments, outputs, usage: { topicPolicyUnits: 1, contentPolicyUnits: 1, wordPolicyUnits: 1, sensitiveInformationPolicyUnits: 1, sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0 } } as Awaited<ReturnType<BedrockRuntimeApi['applyGuardrail']>>;
+}
+
+/** An AWS service error as the gateway's AWS layer throws it. */
 export function awsError(name: string, status: number): Error {
-  return Object.assign(new Error(`${name} from the service`), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client' });
+  return new AwsApiError(name, `${name} from the service`, status);
 }

@@ -71,8 +71,9 @@ describe('loadConfig', () => {
   const env = {
     GATEWAY_MODELS: JSON.stringify({ chatModels: [{ name: 'a', provider: 'bedrock', target: 'anthropic.x', fallbacks: ['b'] }] }),
     GUARDRAIL_IDENTIFIER: 'arn:aws:bedrock:eu-central-1:111122223333:guardrail/abc', GUARDRAIL_VERSION: '1',
-    BUDGET_TABLE: 't', AUDIT_BUCKET: 'b', AUDIT_KEY_ARN: 'k',
+    BUDGET_TABLE: 't', AUDIT_BUCKET: 'audit-bucket', AUDIT_KEY_ARN: 'k', AWS_REGION: 'eu-central-1',
   };
+  const oneModel = JSON.stringify({ chatModels: [{ name: 'a', provider: 'bedrock', target: 'x' }] });
 
   it('names the variable that is wrong', () => {
     expect(() => loadConfig({ ...env, GATEWAY_MODELS: '{' })).toThrow('gateway configuration: GATEWAY_MODELS is not valid JSON');
@@ -80,8 +81,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...env, GUARDRAIL_VERSION: 'DRAFT', GATEWAY_MODELS: JSON.stringify({ chatModels: [{ name: 'a', provider: 'bedrock', target: 'x' }] }) })).toThrow(/guardrailVersion/);
   });
 
-  it('applies the safe defaults', () => {
-    const config = loadConfig({ ...env, GATEWAY_MODELS: JSON.stringify({ chatModels: [{ name: 'a', provider: 'bedrock', target: 'x' }] }) });
-    expect(config).toMatchObject({ contentCapture: 'none', budgetPeriod: 'month', deadlineMs: 25_000, tenantClaim: 'custom:tenant_id', auditPrefix: 'gateway/' });
+  it('applies the safe defaults: no content capture, no retrieval', () => {
+    const config = loadConfig({ ...env, GATEWAY_MODELS: oneModel });
+    expect(config).toMatchObject({ contentCapture: 'none', budgetPeriod: 'month', deadlineMs: 25_000, tenantClaim: 'custom:tenant_id', auditPrefix: 'gateway/', region: 'eu-central-1' });
+    expect(config.retrievalFunction).toBeUndefined();
+  });
+
+  it('refuses an audit bucket that virtual-hosted S3 URLs cannot address, and a malformed retrieval function', () => {
+    expect(() => loadConfig({ ...env, GATEWAY_MODELS: oneModel, AUDIT_BUCKET: 'audit.example.com' })).toThrow(/auditBucket/);
+    expect(() => loadConfig({ ...env, GATEWAY_MODELS: oneModel, RETRIEVAL_FUNCTION: 'retrieval' })).toThrow(/retrievalFunction/);
+    expect(() => loadConfig({ ...env, GATEWAY_MODELS: oneModel, AWS_REGION: undefined })).toThrow(/region/);
+    const arn = 'arn:aws:lambda:eu-central-1:111122223333:function:paved-road-retrieval';
+    expect(loadConfig({ ...env, GATEWAY_MODELS: oneModel, RETRIEVAL_FUNCTION: arn }).retrievalFunction).toBe(arn);
   });
 });
