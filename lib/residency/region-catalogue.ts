@@ -19,10 +19,10 @@ export interface RegionInfo {
    */
   readonly zone?: string;
   /**
-   * Prefix of the Bedrock geographic cross-region inference profiles sourced from this
-   * region (`eu`, `us`, `apac`). Every region sharing a prefix is a possible destination.
+   * Prefixes of the Bedrock geographic cross-region inference profiles sourced from this
+   * region (`eu`, `us`, `apac`, `in`). Every region sharing a prefix is a possible destination.
    */
-  readonly inferenceProfilePrefix?: string;
+  readonly inferenceProfilePrefixes: string[];
   /** AWS account that hosts the SageMaker Deep Learning Container images in this region. */
   readonly dlcRegistryAccount: string;
   /** GPU instance families (e.g. `g5`) known to be available for SageMaker hosting. */
@@ -40,28 +40,29 @@ const REGIONS: RegionInfo[] = [
   // EU / GDPR. eu-west-2 (UK) and eu-central-2 (Switzerland) hold EU adequacy decisions, and
   // both are destinations of the `eu.` inference profiles, so the zone must contain them for
   // `eu.` routing to be lawful.
-  { region: 'eu-central-1', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('eu-central-1'), drPartner: 'eu-west-1' },
-  { region: 'eu-west-1', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'p4d'], availabilityZones: azs('eu-west-1'), drPartner: 'eu-central-1' },
-  { region: 'eu-west-2', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5'], availabilityZones: azs('eu-west-2') },
-  { region: 'eu-west-3', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('eu-west-3') },
-  { region: 'eu-north-1', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('eu-north-1') },
-  { region: 'eu-south-1', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: '692866216735', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-1') },
-  { region: 'eu-south-2', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: '503227376785', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-2') },
-  { region: 'eu-central-2', zone: 'EU', inferenceProfilePrefix: 'eu', dlcRegistryAccount: '380420809688', gpuInstanceFamilies: [], availabilityZones: azs('eu-central-2') },
+  { region: 'eu-central-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('eu-central-1'), drPartner: 'eu-west-1' },
+  { region: 'eu-west-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'p4d'], availabilityZones: azs('eu-west-1'), drPartner: 'eu-central-1' },
+  { region: 'eu-west-2', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5'], availabilityZones: azs('eu-west-2') },
+  { region: 'eu-west-3', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('eu-west-3') },
+  { region: 'eu-north-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('eu-north-1') },
+  { region: 'eu-south-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '692866216735', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-1') },
+  { region: 'eu-south-2', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '503227376785', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-2') },
+  { region: 'eu-central-2', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '380420809688', gpuInstanceFamilies: [], availabilityZones: azs('eu-central-2') },
   // India / DPDP. Both Indian regions are sources of the `apac.` profiles, whose other
-  // destinations are outside India: India is strictly in-region.
-  { region: 'ap-south-1', zone: 'IN', inferenceProfilePrefix: 'apac', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('ap-south-1'), drPartner: 'ap-south-2' },
-  { region: 'ap-south-2', zone: 'IN', inferenceProfilePrefix: 'apac', dlcRegistryAccount: '772153158452', gpuInstanceFamilies: [], availabilityZones: azs('ap-south-2'), drPartner: 'ap-south-1' },
+  // destinations are outside India, and of the `in.` profiles (e.g. Claude Haiku 4.5), which
+  // route only between Mumbai and Hyderabad: `in.` is allowed, `apac.` is not.
+  { region: 'ap-south-1', zone: 'IN', inferenceProfilePrefixes: ['apac', 'in'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('ap-south-1'), drPartner: 'ap-south-2' },
+  { region: 'ap-south-2', zone: 'IN', inferenceProfilePrefixes: ['apac', 'in'], dlcRegistryAccount: '772153158452', gpuInstanceFamilies: [], availabilityZones: azs('ap-south-2'), drPartner: 'ap-south-1' },
   // United States.
-  { region: 'us-east-1', zone: 'US', inferenceProfilePrefix: 'us', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'g6e', 'p4d', 'p5'], availabilityZones: azs('us-east-1'), drPartner: 'us-west-2' },
-  { region: 'us-east-2', zone: 'US', inferenceProfilePrefix: 'us', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('us-east-2') },
-  { region: 'us-west-1', zone: 'US', inferenceProfilePrefix: 'us', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('us-west-1').slice(0, 2) },
-  { region: 'us-west-2', zone: 'US', inferenceProfilePrefix: 'us', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'g6e', 'p4d', 'p5'], availabilityZones: azs('us-west-2'), drPartner: 'us-east-1' },
+  { region: 'us-east-1', zone: 'US', inferenceProfilePrefixes: ['us'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'g6e', 'p4d', 'p5'], availabilityZones: azs('us-east-1'), drPartner: 'us-west-2' },
+  { region: 'us-east-2', zone: 'US', inferenceProfilePrefixes: ['us'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('us-east-2') },
+  { region: 'us-west-1', zone: 'US', inferenceProfilePrefixes: ['us'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('us-west-1').slice(0, 2) },
+  { region: 'us-west-2', zone: 'US', inferenceProfilePrefixes: ['us'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'g6e', 'p4d', 'p5'], availabilityZones: azs('us-west-2'), drPartner: 'us-east-1' },
   // Outside every zone: recorded because they are `apac.` profile destinations.
-  { region: 'ap-northeast-1', inferenceProfilePrefix: 'apac', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-northeast-1') },
-  { region: 'ap-northeast-2', inferenceProfilePrefix: 'apac', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-northeast-2') },
-  { region: 'ap-southeast-1', inferenceProfilePrefix: 'apac', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-southeast-1') },
-  { region: 'ap-southeast-2', inferenceProfilePrefix: 'apac', dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-southeast-2') },
+  { region: 'ap-northeast-1', inferenceProfilePrefixes: ['apac'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-northeast-1') },
+  { region: 'ap-northeast-2', inferenceProfilePrefixes: ['apac'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-northeast-2') },
+  { region: 'ap-southeast-1', inferenceProfilePrefixes: ['apac'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-southeast-1') },
+  { region: 'ap-southeast-2', inferenceProfilePrefixes: ['apac'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: [], availabilityZones: azs('ap-southeast-2') },
 ];
 
 const BY_REGION = new Map(REGIONS.map((info) => [info.region, info]));
@@ -80,7 +81,7 @@ export class RegionCatalogue {
 
   /** Regions that are possible destinations of a geographic inference profile prefix. */
   public static profileDestinations(prefix: string): string[] {
-    return REGIONS.filter((info) => info.inferenceProfilePrefix === prefix).map((info) => info.region);
+    return REGIONS.filter((info) => info.inferenceProfilePrefixes.includes(prefix)).map((info) => info.region);
   }
 
   private constructor() {}

@@ -88,7 +88,7 @@ export class ResidencyZone {
    */
   public static profilePrefixOf(modelId: string): string | undefined {
     const first = modelId.split('.')[0];
-    const known = new Set([...PROFILE_PREFIXES_OUTSIDE_CATALOGUE, ...RegionCatalogue.all().map((info) => info.inferenceProfilePrefix)]);
+    const known = new Set([...PROFILE_PREFIXES_OUTSIDE_CATALOGUE, ...RegionCatalogue.all().flatMap((info) => info.inferenceProfilePrefixes)]);
     return known.has(first) && modelId.includes('.') ? first : undefined;
   }
 
@@ -113,13 +113,13 @@ export class ResidencyZone {
       ? 'global profiles route to any commercial region'
       : outside.length > 0 ? `'${prefix}.' profiles route to ${outside.join(', ')}` : `'${prefix}.' profile destinations are not in the region catalogue`;
     const allowed = this.profilePrefixes();
-    throw new PavedRoadError(`${context}: Bedrock model '${modelId}' leaves residency zone ${this.id} (${where}); use the in-region model id${allowed.length ? ` or a '${allowed.join("'/'")}.' profile` : ''}`);
+    throw new PavedRoadError(`${context}: Bedrock model '${modelId}' leaves residency zone ${this.id} (${where}); use the in-region model id${allowed.length ? ` or a profile with prefix '${allowed.join("./")}.'` : ''}`);
   }
 
   /** Geographic profile prefixes whose every destination lies inside the zone. */
   public profilePrefixes(): string[] {
-    const prefixes = new Set(RegionCatalogue.all().filter((info) => info.zone === this.id).map((info) => info.inferenceProfilePrefix));
-    return [...prefixes].filter((p): p is string => p !== undefined && this.allowsModel(`${p}.probe`));
+    const prefixes = new Set(RegionCatalogue.all().filter((info) => info.zone === this.id).flatMap((info) => info.inferenceProfilePrefixes));
+    return [...prefixes].filter((p) => this.allowsModel(`${p}.probe`));
   }
 
   /**

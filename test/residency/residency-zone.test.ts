@@ -31,9 +31,15 @@ describe('ResidencyZone', () => {
   it('refuses the apac profile in India because it routes outside India', () => {
     expect(RegionCatalogue.profileDestinations('apac')).toEqual(expect.arrayContaining(['ap-south-1', 'ap-northeast-1']));
     expect(() => ResidencyZone.IN.assertModel('apac.anthropic.claude-3-5-sonnet-20240620-v1:0', 'in-prod')).toThrow(
-      /^in-prod: Bedrock model 'apac\.anthropic\.claude-3-5-sonnet-20240620-v1:0' leaves residency zone IN \('apac\.' profiles route to .*ap-northeast-1.*\); use the in-region model id$/,
+      /^in-prod: Bedrock model 'apac\.anthropic\.claude-3-5-sonnet-20240620-v1:0' leaves residency zone IN \('apac\.' profiles route to .*ap-northeast-1.*\); use the in-region model id or a profile with prefix 'in\.'$/,
     );
-    expect(ResidencyZone.IN.profilePrefixes()).toEqual([]);
+    expect(ResidencyZone.IN.profilePrefixes()).toEqual(['in']);
+  });
+
+  it('allows the in-country profiles in India, which route only between Mumbai and Hyderabad', () => {
+    expect(RegionCatalogue.profileDestinations('in')).toEqual(['ap-south-1', 'ap-south-2']);
+    expect(() => ResidencyZone.IN.assertModel('in.anthropic.claude-haiku-4-5-20251001-v1:0', 'in-prod')).not.toThrow();
+    expect(() => ResidencyZone.EU.assertModel('in.anthropic.claude-haiku-4-5-20251001-v1:0', 'eu-prod')).toThrow(/leaves residency zone EU \('in\.' profiles route to ap-south-1, ap-south-2\)/);
   });
 
   it('refuses global profiles in every zone', () => {
@@ -55,7 +61,7 @@ describe('RegionCatalogue', () => {
     for (const info of RegionCatalogue.all().filter((i) => i.zone)) {
       expect(info.dlcRegistryAccount).toMatch(/^\d{12}$/);
       expect(info.availabilityZones.length).toBeGreaterThanOrEqual(2);
-      expect(info.inferenceProfilePrefix).toBeDefined();
+      expect(info.inferenceProfilePrefixes.length).toBeGreaterThan(0);
     }
   });
 
