@@ -17,16 +17,25 @@ const ENV = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
 
-/** Answers the gateway's AWS calls as the services would, and records them. */
-function fakeAws() {
+const ANSWER = { output: { message: { role: 'assistant', content: [{ text: 'Unplug it [1].' }] } }, stopReason: 'end_turn', usage: { inputTokens: 9, outputTokens: 4, totalTokens: 13 }, metrics: { latencyMs: 3 } };
+
+/** An AWS error response as the service sends it. */
+function awsFailure(status: number, type: string): Response {
+  return Response.json({ message: `${type} from the service` }, { status, headers: { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/` } });
+}
+
+/**
+ * Answers the gateway's AWS calls as the services would, and records them. `bedrock` answers the
+ * n-th Bedrock call (default: a normal answer).
+ */
+function fakeAws(bedrock: (call: number) => Response | Promise<Response> = () => Response.json(ANSWER)) {
   const calls: Array<{ host: string; path: string; target: string | null; body: string }> = [];
+  let bedrockCalls = 0;
   const fetchMock = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
     const request = input as Request;
     const url = new URL(request.url);
     calls.push({ host: url.hostname, path: url.pathname, target: request.headers.get('x-amz-target'), body: await request.text() });
-    if (url.hostname.startsWith('bedrock-runtime.')) {
-      return Response.json({ output: { message: { role: 'assistant', content: [{ text: 'Unplug it [1].' }] } }, stopReason: 'end_turn', usage: { inputTokens: 9, outputTokens: 4, totalTokens: 13 }, metrics: { latencyMs: 3 } });
-    }
+    if (url.hostname.startsWith('bedrock-runtime.')) return bedrock(bedrockCalls++);
     if (url.hostname.startsWith('lambda.')) {
       return Response.json({ statusCode: 200, body: JSON.stringify({ chunks: [{ text: 'Unplug the router.', score: 1, citation: { docId: 'd', sourceUri: 's3://c/tenant=acme/d.md', chunkIndex: 0, startOffset: 0, endOffset: 18 } }] }) });
     }
@@ -92,5 +101,57 @@ describe('gateway handler', () => {
   it('fails the cold start, naming the variable, when the configuration is broken', async () => {
     delete process.env.AUDIT_BUCKET;
     await expect(loadHandler()).rejects.toThrow(/auditBucket/);
+  });
+
+  describe('fault injection over HTTP', () => {
+    const audited = (aws: ReturnType<typeof fakeAws>) => aws.calls.filter((c) => c.host.startsWith('paved-road-audit.')).map((c) => JSON.parse(c.body));
+    const chat = () => event({ body: JSON.stringify({ messages: [{ role: 'user', content: 'How do I reset my router?' }] }) });
+
+    it('retries throttling and a dropped connection, then serves the answer', async () => {
+      const aws = fakeAws((n) => {
+        if (n === 0) return awsFailure(429, 'ThrottlingException');
+        if (n === 1) throw new TypeError('fetch failed');
+        return Response.json(ANSWER);
+      });
+      const { handler } = await loadHandler();
+      const response = await handler(chat());
+      expect(response.statusCode).toBe(200);
+      expect(audited(aws)).toEqual([expect.objectContaining({ outcome: 'success', attempts: 3 })]);
+    });
+
+    it('answers 503 with Retry-After when Bedrock keeps failing, and still writes the audit event', async () => {
+      const aws = fakeAws(() => awsFailure(503, 'ServiceUnavailableException'));
+      const { handler } = await loadHandler();
+      const response = await handler(chat());
+      expect(response.statusCode).toBe(503);
+      expect(response.headers).toMatchObject({ 'retry-after': '5' });
+      expect(JSON.parse(response.body).error.code).toBe('model_unavailable');
+      expect(audited(aws)).toEqual([expect.objectContaining({ outcome: 'model_unavailable', attempts: 3 })]);
+    });
+
+    it('never retries a 4xx from Bedrock', async () => {
+      const aws = fakeAws(() => awsFailure(400, 'ValidationException'));
+      const { handler } = await loadHandler();
+      expect((await handler(chat())).statusCode).toBe(400);
+      expect(aws.calls.filter((c) => c.host.startsWith('bedrock-runtime.'))).toHaveLength(1);
+    });
+
+    it('answers 422 when the guardrail intervened, with no model text in the response or the audit event', async () => {
+      const aws = fakeAws(() => Response.json({ ...ANSWER, output: { message: { role: 'assistant', content: [{ text: 'Sorry, blocked.' }] } }, stopReason: 'guardrail_intervened', trace: { guardrail: { inputAssessment: { abc: { contentPolicy: { filters: [{ type: 'PROMPT_ATTACK', confidence: 'HIGH', action: 'BLOCKED' }] } } } } } }));
+      const { handler } = await loadHandler();
+      const response = await handler(chat());
+      expect(response.statusCode).toBe(422);
+      expect(response.body).not.toContain('Sorry');
+      expect(audited(aws)).toEqual([expect.objectContaining({ outcome: 'guardrail_blocked', guardrailAction: 'blocked' })]);
+    });
+
+    it('answers 504 before API Gateway gives up when Bedrock hangs', async () => {
+      process.env.DEADLINE_MS = '1000';
+      const aws = fakeAws(() => new Promise<Response>(() => undefined));
+      const { handler } = await loadHandler();
+      const response = await handler(chat());
+      expect(response.statusCode).toBe(504);
+      expect(audited(aws)).toEqual([expect.objectContaining({ outcome: 'timeout' })]);
+    });
   });
 });
