@@ -2,6 +2,7 @@ import { Stack, type StackProps, Stage } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DataLake } from '../data-lake/data-lake';
 import { DataLakeReplicaStack } from '../data-lake/replica-stack';
+import { PavedRoadError } from '../core/errors';
 import { bindEnvironment, environmentTags, type PavedRoadEnvironment } from '../environments/environment';
 import { Foundation } from '../foundation/foundation';
 import { AiGateway } from '../gateway/ai-gateway';
@@ -19,10 +20,28 @@ import { ModelArchitecture, WeightPrecision } from '../inference/sizing';
  */
 export const EXAMPLE_INFERENCE_CONTEXT = 'paved-road:example-inference-endpoint';
 
+/**
+ * Default Bedrock chat models per residency zone, first is the primary: only the zone's own
+ * geographic profiles (`eu.`, `us.`, India's `in.`), never `global.` or `apac.`. Claude 3 Haiku,
+ * the former in-region fallback, reached end of life on 2026-09-10.
+ */
+const DEFAULT_CHAT_MODELS: Readonly<Record<string, readonly string[]>> = {
+  EU: ['eu.anthropic.claude-sonnet-4-5-20250929-v1:0', 'eu.anthropic.claude-haiku-4-5-20251001-v1:0'],
+  US: ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'us.anthropic.claude-haiku-4-5-20251001-v1:0'],
+  IN: ['in.anthropic.claude-haiku-4-5-20251001-v1:0'],
+};
+
 /** Properties of a {@link PlatformStack}. */
 export interface PlatformStackProps extends StackProps {
   /** The environment the stack deploys. */
   readonly environment: PavedRoadEnvironment;
+  /**
+   * Bedrock chat model or profile ids of the gateway, first is the default; each falls back to
+   * the ones after it, then to the example self-hosted model when it exists.
+   * @default - the residency zone's defaults: Claude Sonnet 4.5 then Claude Haiku 4.5 through the
+   * `eu.`/`us.` profiles; Claude Haiku 4.5 through the `in.` profile in India
+   */
+  readonly chatModelIds?: string[];
 }
 
 /** The paved-road platform of one environment: the foundation and the capabilities on it. */
@@ -74,15 +93,13 @@ export class PlatformStack extends Stack {
       foundation: this.foundation,
       preset: env.stage.isProd ? GuardrailPreset.strict() : GuardrailPreset.standard(),
     });
-    // The zone's own geographic profile where one stays inside it (eu., us.); India is in-region only.
-    const inRegionFallback = 'anthropic.claude-3-haiku-20240307-v1:0';
-    const profilePrefix = env.zone.profilePrefixes()[0];
-    const chatModels = profilePrefix
-      ? [GatewayModel.bedrock(`${profilePrefix}.anthropic.claude-sonnet-4-5-20250929-v1:0`, [inRegionFallback]), GatewayModel.bedrock(inRegionFallback)]
-      : [GatewayModel.bedrock(inRegionFallback)];
-    if (this.exampleEndpoint) {
-      chatModels.push(GatewayModel.selfHosted('llama-3-1-8b-instruct', this.exampleEndpoint.endpointName));
+    const modelIds = props.chatModelIds ?? DEFAULT_CHAT_MODELS[env.zone.id];
+    if (!modelIds || modelIds.length === 0) {
+      throw new PavedRoadError(`${env.name}: residency zone ${env.zone.id} has no default chat models; pass chatModelIds`);
     }
+    const selfHosted = this.exampleEndpoint ? 'llama-3-1-8b-instruct' : undefined;
+    const chatModels = modelIds.map((id, index) => GatewayModel.bedrock(id, [...modelIds.slice(index + 1), ...(selfHosted ? [selfHosted] : [])]));
+    if (this.exampleEndpoint && selfHosted) chatModels.push(GatewayModel.selfHosted(selfHosted, this.exampleEndpoint.endpointName));
     this.gateway = new AiGateway(this, 'Gateway', {
       foundation: this.foundation,
       guardrail: this.guardrail,
@@ -96,6 +113,11 @@ export class PlatformStack extends Stack {
 export interface PlatformStageProps {
   /** The environment the stage deploys. */
   readonly environment: PavedRoadEnvironment;
+  /**
+   * Bedrock chat model or profile ids of the environment's gateway, first is the default.
+   * @default - the residency zone's defaults (see {@link PlatformStackProps.chatModelIds})
+   */
+  readonly chatModelIds?: string[];
 }
 
 /** One deployable environment: a CDK stage named after it, holding its platform stack. */
@@ -108,7 +130,7 @@ export class PlatformStage extends Stage {
   constructor(scope: Construct, props: PlatformStageProps) {
     const env = props.environment;
     super(scope, env.name, { env: { account: env.account, region: env.region } });
-    this.platform = new PlatformStack(this, 'Platform', { environment: env, stackName: `paved-road-${env.name}` });
+    this.platform = new PlatformStack(this, 'Platform', { environment: env, chatModelIds: props.chatModelIds, stackName: `paved-road-${env.name}` });
     const replication = this.platform.dataLake.replication;
     if (replication) {
       this.lakeReplica = new DataLakeReplicaStack(this, 'LakeReplica', { replication, stackName: `paved-road-${env.name}-lake-replica` });
