@@ -21,8 +21,9 @@ export interface RegionInfo {
   /**
    * Prefixes of the Bedrock geographic cross-region inference profiles sourced from this
    * region (`eu`, `us`, `apac`, `in`). Every region sharing a prefix is a possible destination.
+   * @default - none: the region sources no geographic profile
    */
-  readonly inferenceProfilePrefixes: string[];
+  readonly inferenceProfilePrefixes?: string[];
   /** AWS account that hosts the SageMaker Deep Learning Container images in this region. */
   readonly dlcRegistryAccount: string;
   /** GPU instance families (e.g. `g5`) known to be available for SageMaker hosting. */
@@ -81,7 +82,7 @@ export class RegionCatalogue {
 
   /** Regions that are possible destinations of a geographic inference profile prefix. */
   public static profileDestinations(prefix: string): string[] {
-    return REGIONS.filter((info) => info.inferenceProfilePrefixes.includes(prefix)).map((info) => info.region);
+    return REGIONS.filter((info) => info.inferenceProfilePrefixes?.includes(prefix)).map((info) => info.region);
   }
 
   private constructor() {}

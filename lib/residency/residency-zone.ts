@@ -88,7 +88,7 @@ export class ResidencyZone {
    */
   public static profilePrefixOf(modelId: string): string | undefined {
     const first = modelId.split('.')[0];
-    const known = new Set([...PROFILE_PREFIXES_OUTSIDE_CATALOGUE, ...RegionCatalogue.all().flatMap((info) => info.inferenceProfilePrefixes)]);
+    const known = new Set([...PROFILE_PREFIXES_OUTSIDE_CATALOGUE, ...RegionCatalogue.all().flatMap((info) => info.inferenceProfilePrefixes ?? [])]);
     return known.has(first) && modelId.includes('.') ? first : undefined;
   }
 
@@ -118,7 +118,7 @@ export class ResidencyZone {
 
   /** Geographic profile prefixes whose every destination lies inside the zone. */
   public profilePrefixes(): string[] {
-    const prefixes = new Set(RegionCatalogue.all().filter((info) => info.zone === this.id).flatMap((info) => info.inferenceProfilePrefixes));
+    const prefixes = new Set(RegionCatalogue.all().filter((info) => info.zone === this.id).flatMap((info) => info.inferenceProfilePrefixes ?? []));
     return [...prefixes].filter((p) => this.allowsModel(`${p}.probe`));
   }
 

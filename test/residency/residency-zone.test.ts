@@ -61,7 +61,7 @@ describe('RegionCatalogue', () => {
     for (const info of RegionCatalogue.all().filter((i) => i.zone)) {
       expect(info.dlcRegistryAccount).toMatch(/^\d{12}$/);
       expect(info.availabilityZones.length).toBeGreaterThanOrEqual(2);
-      expect(info.inferenceProfilePrefixes.length).toBeGreaterThan(0);
+      expect(info.inferenceProfilePrefixes?.length).toBeGreaterThan(0);
     }
   });
 

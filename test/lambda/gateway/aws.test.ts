@@ -149,7 +149,10 @@ describe('SigV4 signatures', () => {
   /** SHA-256 and HMAC-SHA-256 for the SDK's signer, from node:crypto. */
   class NodeSha256 {
     private readonly hash;
-    constructor(secret?: Parameters<typeof createHmac>[1]) { this.hash = secret ? createHmac('sha256', secret) : createHash('sha256'); }
+    constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+      const key = typeof secret === 'string' ? secret : secret instanceof ArrayBuffer ? new Uint8Array(secret) : secret && new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
+      this.hash = key ? createHmac('sha256', key) : createHash('sha256');
+    }
     update(data: string | Uint8Array): void { this.hash.update(data); }
     async digest(): Promise<Uint8Array> { return new Uint8Array(this.hash.digest()); }
     reset(): void { /* one digest per instance */ }
@@ -159,7 +162,7 @@ describe('SigV4 signatures', () => {
   async function sdkSignature(request: Request, service: string): Promise<string> {
     const url = new URL(request.url);
     // fetch sets Host itself; aws4fetch signed it from the URL.
-    const headers = { ...Object.fromEntries([...request.headers].filter(([name]) => name !== 'authorization')), host: url.hostname };
+    const headers: Record<string, string> = { ...Object.fromEntries([...request.headers].filter(([name]) => name !== 'authorization')), host: url.hostname };
     const amzDate = headers['x-amz-date'];
     const signer = new SignatureV4({ service, region: 'eu-central-1', credentials: CREDENTIALS, sha256: NodeSha256, uriEscapePath: service !== 's3', applyChecksum: false });
     const signed = await signer.sign({
