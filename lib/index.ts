@@ -34,6 +34,7 @@ export * from './retrieval/hybrid-search';
 export * from './guardrails/guardrail-preset';
 export * from './guardrails/guardrail-policy';
 export * from './gateway/ai-gateway-props';
+export * from './gateway/gateway-error-code';
 export * from './gateway/ai-gateway';
 export * from './foundation/access-log-bucket';
 export * from './foundation/data-key';

@@ -74,7 +74,10 @@ export class CachedCfnGuardValidator implements IPolicyValidationPlugin {
         this.writeCache(templatePath, fresh.get(templatePath) ?? []);
       }
     }
-    const violations = [...byTemplate.values()].flat();
+    // cfn-guard reports no severity. aws-cdk-lib recomputes `success` after applying
+    // acknowledgments from the severities alone, so without one an unacknowledged guard finding
+    // would pass synthesis as soon as any other guard finding of the app is acknowledged.
+    const violations = [...byTemplate.values()].flat().map((violation) => ({ ...violation, severity: violation.severity ?? 'error' }));
     return { success: violations.length === 0, violations };
   }
 

@@ -52,6 +52,11 @@ export class Foundation extends Construct {
   public readonly environment: PavedRoadEnvironment;
   /** Private, isolated VPC: no internet gateway, no NAT; AWS APIs through VPC endpoints. */
   public readonly vpc: ec2.Vpc;
+  /**
+   * IPv4 range of {@link vpc} as a literal, for security-group rules the rule packs can verify
+   * (`vpc.vpcCidrBlock` is a CloudFormation attribute they cannot read).
+   */
+  public readonly vpcCidr: string;
   /** Key for CloudWatch Logs log groups; the logs service may use it only for this account's log groups. */
   public readonly logKey: kms.Key;
   /** Destination of S3 server access logs for every bucket of the environment. */
@@ -84,7 +89,8 @@ export class Foundation extends Construct {
     }));
 
     this.accessLogBucket = new AccessLogBucket(this, 'AccessLogs', { retentionDays: props.accessLogRetentionDays ?? 365, removalPolicy: this.removalPolicy }).bucket;
-    this.vpc = this.createVpc(props.vpcCidr ?? '10.0.0.0/16');
+    this.vpcCidr = props.vpcCidr ?? '10.0.0.0/16';
+    this.vpc = this.createVpc(this.vpcCidr);
   }
 
   /** The customer-managed key that encrypts data of `dataClass`. */
@@ -171,6 +177,8 @@ export class Foundation extends Construct {
       Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
       Sts: ec2.InterfaceVpcEndpointAwsService.STS,
       SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      // The gateway invokes the retrieval function from the isolated VPC.
+      Lambda: ec2.InterfaceVpcEndpointAwsService.LAMBDA,
     };
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,

@@ -1,8 +1,10 @@
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Foundation } from '../foundation/foundation';
 import type { IGuardrailPolicy } from '../guardrails/guardrail-policy';
+import type { IHybridSearch } from '../retrieval/hybrid-search';
 import { PavedRoadError } from '../core/errors';
 
 /** A chat model the gateway may route to. */
@@ -85,7 +87,12 @@ export class GatewayAuthorization {
 export class GatewayEndpoint {
   /** A regional endpoint behind the WAF web ACL. */
   public static readonly REGIONAL = new GatewayEndpoint('REGIONAL');
-  /** A private endpoint reachable only through an execute-api VPC endpoint in the foundation VPC. */
+  /**
+   * A private endpoint reachable only through an execute-api VPC endpoint in the foundation VPC:
+   * the resource policy denies every request that does not arrive through that endpoint. The WAF
+   * web ACL stays associated (AWS WAF protects REST API stages of every endpoint type); its
+   * per-IP rate rule then counts the callers' private addresses.
+   */
   public static readonly PRIVATE = new GatewayEndpoint('PRIVATE');
 
   private constructor(
@@ -187,4 +194,15 @@ export interface AiGatewayProps {
    * @default 50
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Hybrid retrieval the gateway calls for POST /v1/retrieve and chat with `retrieval`. The
+   * gateway may invoke only its retrieval function, through the Lambda Invoke API.
+   * @default - retrieval routes answer 404 not_found
+   */
+  readonly retrieval?: IHybridSearch;
+  /**
+   * Topic the gateway's alarms notify when they go into ALARM and back to OK.
+   * @default - no actions; alarms are visible in the console and their state changes reach EventBridge
+   */
+  readonly alarmTopic?: sns.ITopic;
 }

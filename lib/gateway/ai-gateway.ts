@@ -1,10 +1,13 @@
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
@@ -12,8 +15,10 @@ import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
 import type { IGuardrailPolicy } from '../guardrails/guardrail-policy';
+import type { IHybridSearch } from '../retrieval/hybrid-search';
 import { PavedRoadFunction } from '../serverless/paved-road-function';
 import { type AiGatewayProps, BudgetPeriod, ContentCapture, GatewayAuthorization, GatewayEndpoint, type GatewayModel } from './ai-gateway-props';
+import { GATEWAY_METRICS_NAMESPACE, GATEWAY_SERVICE_NAME, GatewayErrorCode } from './gateway-error-code';
 
 /** API Gateway gives up on an integration after 29 s; the gateway answers well before. */
 const GATEWAY_DEADLINE = Duration.seconds(25);
@@ -71,7 +76,6 @@ const RETRIEVE_SCHEMA: apigateway.JsonSchema = {
   },
 };
 
-/** A resolved CloudFormation value as cdk-nag prints it in finding ids (`<Logical.Attr>`, `<AWS::Partition>`). */
 /**
  * The AI gateway: every model call of every product team passes through it, so this is where
  * tenancy, budgets, guardrails and audit are enforced.
@@ -79,7 +83,11 @@ const RETRIEVE_SCHEMA: apigateway.JsonSchema = {
  * An API Gateway REST API (regional behind a WAF web ACL, or private), with request validation,
  * X-Ray tracing, stage throttling and encrypted access logs; a Cognito (or API-key) authorizer
  * that carries the tenant; the gateway function, allowed to invoke only the environment's
- * models and only with the guardrail; and the tenants' token budgets in a KMS-encrypted table.
+ * models and only with the guardrail; the tenants' token budgets in a KMS-encrypted table; and
+ * alarms on audit gaps, internal errors, API 5XX and throttling.
+ *
+ * The function publishes EMF metrics (namespace `PavedRoad/AiGateway`, dimension
+ * `service=ai-gateway`); `metricXxx()` returns them for dashboards and further alarms.
  */
 export class AiGateway extends Construct {
   /** The REST API. */
@@ -88,8 +96,16 @@ export class AiGateway extends Construct {
   public readonly handler: PavedRoadFunction;
   /** Per-tenant token budgets: `{ tenantId, limitTokens, budgetPeriod, remainingTokens }`. */
   public readonly budgetTable: dynamodb.Table;
-  /** The WAF web ACL in front of the API. */
+  /** The WAF web ACL in front of the API stage (in both endpoint modes). */
   public readonly webAcl: wafv2.CfnWebACL;
+  /** ALARM when an audit object could not be written: a request was answered without its audit record. */
+  public readonly auditWriteFailuresAlarm: cloudwatch.Alarm;
+  /** ALARM at 5 or more `internal_error` answers in 5 minutes. */
+  public readonly internalErrorsAlarm: cloudwatch.Alarm;
+  /** ALARM at 5 or more 5XX responses of the API stage in 5 minutes. */
+  public readonly serverErrorsAlarm: cloudwatch.Alarm;
+  /** ALARM when the gateway function is throttled (its reserved concurrency is exhausted). */
+  public readonly throttlesAlarm: cloudwatch.Alarm;
   /** The user pool, in Cognito mode. */
   public readonly userPool?: cognito.IUserPool;
   /** The API keys by tenant, in API-key mode. */
@@ -146,11 +162,12 @@ export class AiGateway extends Construct {
         CONTENT_CAPTURE: (props.contentCapture ?? ContentCapture.NONE).value,
         DEADLINE_MS: String(GATEWAY_DEADLINE.toMilliseconds()),
         TENANT_CLAIM: `custom:${authorization.tenantAttribute ?? 'tenant_id'}`,
-        POWERTOOLS_SERVICE_NAME: 'ai-gateway',
-        POWERTOOLS_METRICS_NAMESPACE: 'PavedRoad/AiGateway',
+        POWERTOOLS_SERVICE_NAME: GATEWAY_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: GATEWAY_METRICS_NAMESPACE,
       },
     });
     this.grantAccess(props.guardrail, [...bedrockChat.map((m) => m.target), ...embeddingModels], selfHosted, props, auditKey!, auditPrefix);
+    if (props.retrieval) this.wireRetrieval(props.retrieval);
 
     this.api = this.createApi(endpoint, props);
     const stage = this.api.deploymentStage;
@@ -158,11 +175,141 @@ export class AiGateway extends Construct {
 
     this.webAcl = this.createWebAcl(props.wafRequestsPer5MinutesPerIp ?? 1000);
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: stage.stageArn, webAclArn: this.webAcl.attrArn });
+
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No data points means no failures, errors or throttles in the period.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `paved-road ${env.name} AI gateway: ${description}`,
+    });
+    this.auditWriteFailuresAlarm = alarm('AuditWriteFailuresAlarm', this.metricAuditWriteFailures(), 1,
+      'an audit object could not be written, so a request was answered without its audit record (compliance incident); see the function logs for the event without content.');
+    this.internalErrorsAlarm = alarm('InternalErrorsAlarm', this.metricErrors(GatewayErrorCode.INTERNAL_ERROR), 5,
+      '5 or more requests in 5 minutes ended with internal_error; see the function logs.');
+    this.serverErrorsAlarm = alarm('ServerErrorsAlarm', this.api.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 5,
+      '5 or more 5XX responses of the API in 5 minutes (function errors, timeouts or integration failures).');
+    this.throttlesAlarm = alarm('ThrottlesAlarm', this.handler.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 1,
+      'the gateway function was throttled: its reserved concurrency is exhausted; raise reservedConcurrentExecutions or find the caller.');
+    this.wireAlarmActions(props.alarmTopic);
   }
 
   /** The invoke URL of the API stage, e.g. `https://abc.execute-api.eu-central-1.amazonaws.com/api/`. */
   public get url(): string {
     return this.api.url;
+  }
+
+  /** All gateway alarms, in the order of the properties above. */
+  public get alarms(): cloudwatch.Alarm[] {
+    return [this.auditWriteFailuresAlarm, this.internalErrorsAlarm, this.serverErrorsAlarm, this.throttlesAlarm];
+  }
+
+  /**
+   * A metric the gateway function publishes, in namespace `PavedRoad/AiGateway` with dimension
+   * `service=ai-gateway`.
+   * @param metricName e.g. `Requests`, `Errors_timeout`, `Latency`
+   * @param props overrides; default: sum over 5 minutes
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: GATEWAY_METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: GATEWAY_SERVICE_NAME },
+      period: Duration.minutes(5),
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    }).attachTo(this);
+  }
+
+  /**
+   * Requests the gateway answered successfully (one per request).
+   * @default - sum over 5 minutes
+   */
+  public metricRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Requests', props);
+  }
+
+  /**
+   * Requests that ended with one error code (`Errors_<code>`).
+   * @param code e.g. `GatewayErrorCode.TIMEOUT`, or `GatewayErrorCode.of('timeout')`
+   * @default - sum over 5 minutes
+   */
+  public metricErrors(code: GatewayErrorCode, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!GatewayErrorCode.isGatewayErrorCode(code)) {
+      throw new PavedRoadError(`${this.node.path}: metricErrors needs a GatewayErrorCode, got ${JSON.stringify(code)}; use one of ${GatewayErrorCode.all().map((c) => `GatewayErrorCode.of('${c.code}')`).join(', ')}`);
+    }
+    return this.metric(code.metricName, props);
+  }
+
+  /**
+   * Requests the guardrail blocked (prompt or answer); `Errors_guardrail_blocked`.
+   * @default - sum over 5 minutes
+   */
+  public metricGuardrailBlocked(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricErrors(GatewayErrorCode.GUARDRAIL_BLOCKED, props);
+  }
+
+  /**
+   * End-to-end latency of the gateway function per request, in milliseconds.
+   * @default - p99 over 5 minutes
+   */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Latency', { statistic: cloudwatch.Stats.p(99), ...props });
+  }
+
+  /**
+   * Input plus output tokens of the model calls.
+   * @default - sum over 5 minutes
+   */
+  public metricTokensUsed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('TokensUsed', props);
+  }
+
+  /**
+   * Requests answered by a fallback model instead of the one asked for.
+   * @default - sum over 5 minutes
+   */
+  public metricFallbacks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Fallbacks', props);
+  }
+
+  /**
+   * Audit objects that could not be written; any value above zero is an audit gap.
+   * @default - sum over 5 minutes
+   */
+  public metricAuditWriteFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('AuditWriteFailures', props);
+  }
+
+  private wireRetrieval(retrieval: IHybridSearch): void {
+    const fn = this.handler;
+    // lambda:InvokeFunction on the retrieval function (and its versions) only.
+    retrieval.grantRetrieve(fn);
+    fn.addEnvironment('RETRIEVAL_FUNCTION', retrieval.retrievalFunctionArn);
+    acknowledgeFinding(fn, {
+      id: wildcardResourceFindingId(this, `${retrieval.retrievalFunctionArn}:*`),
+      reason: 'The wildcard only covers versions and aliases of the one retrieval function, which aws-cdk-lib grants with the function so qualified invocations work; the gateway may invoke no other function.',
+    });
+  }
+
+  private wireAlarmActions(topic: sns.ITopic | undefined): void {
+    if (topic) {
+      const action = new cloudwatchActions.SnsAction(topic);
+      for (const alarm of this.alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+      return;
+    }
+    const reason = 'No alarmTopic was given to the gateway, so this alarm has no action: its state is visible in the CloudWatch console and every state change is published to the default EventBridge bus, where operations route it; alarmTopic adds SNS notification.';
+    for (const alarm of this.alarms) {
+      acknowledgeFinding(alarm,
+        { id: 'HIPAA.Security-CloudWatchAlarmAction', reason },
+        { id: 'NIST.800.53.R5-CloudWatchAlarmAction', reason },
+        { id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check', reason });
+    }
   }
 
   private validate(props: AiGatewayProps, auditKey: kms.IKey | undefined, auditPrefix: string): void {
@@ -226,7 +373,8 @@ export class AiGateway extends Construct {
         description: 'HTTPS from inside the VPC to the private AI gateway',
         allowAllOutbound: false,
       });
-      sg.addIngressRule(ec2.Peer.ipv4(foundation.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS from workloads in the VPC');
+      // The literal CIDR (not the VPC's CidrBlock attribute) lets the rule packs verify the source.
+      sg.addIngressRule(ec2.Peer.ipv4(foundation.vpcCidr), ec2.Port.tcp(443), 'HTTPS from workloads in the VPC');
       vpcEndpoint = foundation.vpc.addInterfaceEndpoint('ExecuteApi', {
         service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
         privateDnsEnabled: true,
@@ -316,7 +464,10 @@ export class AiGateway extends Construct {
         apiStages: [{ api, stage: api.deploymentStage }],
       });
       for (const tenant of authorization.tenants) {
-        const key = api.addApiKey(`Key-${tenant}`, { description: `AI gateway key of tenant ${tenant}` });
+        // Bound to the stage through the usage plan only: RestApi.addApiKey would also list the stage
+        // on the key, and the function's API_KEY_TENANTS (key ids) would close a dependency cycle
+        // key -> stage -> deployment -> method -> function -> key.
+        const key = new apigateway.ApiKey(api, `Key-${tenant}`, { description: `AI gateway key of tenant ${tenant}` });
         plan.addApiKey(key);
         this.apiKeys[tenant] = key;
       }

@@ -105,6 +105,7 @@ export class PlatformStack extends Stack {
       guardrail: this.guardrail,
       auditBucket: this.dataLake.audit,
       chatModels,
+      retrieval: this.retrieval,
     });
   }
 }

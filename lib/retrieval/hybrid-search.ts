@@ -110,6 +110,11 @@ export interface IHybridSearch extends IConstruct {
   readonly domain: opensearch.IDomain;
   /** Name of the chunk index. */
   readonly indexName: string;
+  /**
+   * ARN of the retrieval function, for callers that invoke it through the Lambda Invoke API
+   * (the AI gateway reads it from `RETRIEVAL_FUNCTION`). Pair it with {@link grantRetrieve}.
+   */
+  readonly retrievalFunctionArn: string;
   /** Lets `grantee` invoke the retrieval function. */
   grantRetrieve(grantee: iam.IGrantable): iam.Grant;
 }
@@ -130,6 +135,8 @@ export class HybridSearch extends Construct implements IHybridSearch {
   public readonly sizing: SearchSizing;
   /** Answers `{query, filters, k}` for the tenant of the authenticated caller. */
   public readonly retrievalFunction: PavedRoadFunction;
+  /** ARN of {@link retrievalFunction}. */
+  public readonly retrievalFunctionArn: string;
   /** Indexes and removes chunks as curated objects are created and deleted. */
   public readonly ingestionFunction: PavedRoadFunction;
   /** Buffers object events for ingestion. */
@@ -197,6 +204,7 @@ export class HybridSearch extends Construct implements IHybridSearch {
       timeout: Duration.seconds(15),
       memorySize: 1024,
     });
+    this.retrievalFunctionArn = this.retrievalFunction.functionArn;
     this.ingestionFunction = new PavedRoadFunction(this, 'IngestionFunction', {
       foundation,
       entry: 'lambda/ingestion/index.ts',

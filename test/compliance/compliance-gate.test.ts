@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack, Stage } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { ComplianceGate } from '../../lib';
+import { acknowledgeFinding, ComplianceGate } from '../../lib';
 import { testApp } from '../support/app';
 
 /** An app whose only resource is a bucket that breaks several controls at once. */
@@ -25,6 +26,19 @@ describe('ComplianceGate', () => {
     expect(() => appWithBareBucket(cacheDirectory).synth()).toThrow(/CT\.S3\.PR\.11/);
     expect(fs.readdirSync(cacheDirectory)).toHaveLength(1);
     expect(() => appWithBareBucket(cacheDirectory).synth()).toThrow(/CT\.S3\.PR\.11/);
+  });
+
+  it('fails on an unacknowledged cfn-guard finding while another of the same plugin is acknowledged', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Alarms', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const alarm = (id: string) => new cloudwatch.CfnAlarm(stack, id, { comparisonOperator: 'GreaterThanOrEqualToThreshold', evaluationPeriods: 1, threshold: 1, metricName: 'Errors', namespace: 'Test', period: 300, statistic: 'Sum' });
+    const reason = 'Test alarm without actions; the test reads its state directly and no operator is ever paged by it.';
+    for (const id of ['Acknowledged', 'Unacknowledged']) {
+      acknowledgeFinding(alarm(id), { id: 'HIPAA.Security-CloudWatchAlarmAction', reason }, { id: 'NIST.800.53.R5-CloudWatchAlarmAction', reason });
+    }
+    acknowledgeFinding(stack.node.findChild('Acknowledged'), { id: 'cdk-validator-cfnguard::cloudwatch_alarm_action_check', reason });
+    ComplianceGate.apply(app, { guardCacheDirectory: null });
+    expect(() => app.synth()).toThrow(/CT\.CLOUDWATCH\.PR\.1[\s\S]*Alarms\/Unacknowledged/);
   });
 
   it('refuses to be applied to anything but the App', () => {

@@ -59,9 +59,11 @@ describe('Foundation (prod)', () => {
   it('reaches S3 and DynamoDB through gateway endpoints and AWS APIs through private interface endpoints', () => {
     const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
     const names = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName));
-    for (const service of ['s3', 'dynamodb', 'bedrock-runtime', 'sagemaker.runtime', 'logs', 'kms', 'sts', 'secretsmanager']) {
+    const services = ['s3', 'dynamodb', 'bedrock-runtime', 'sagemaker.runtime', 'logs', 'kms', 'sts', 'secretsmanager', 'lambda'];
+    for (const service of services) {
       expect(names.some((n) => n.includes(`.${service}"`) || n.endsWith(`.${service}`))).toBe(true);
     }
+    expect(endpoints).toHaveLength(services.length);
     for (const e of endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface')) {
       expect(e.Properties.PrivateDnsEnabled).toBe(true);
     }

@@ -1,8 +1,15 @@
-import { Stack } from 'aws-cdk-lib';
+import { type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AiGateway, bindEnvironment, DataClass, Foundation, GatewayModel, GuardrailPolicy, ResidencyZone, resolveEnvironment, Stage } from '../../lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import {
+  AiGateway, type AiGatewayProps, bindEnvironment, DataClass, Foundation, GatewayAuthorization, GatewayEndpoint, GatewayErrorCode, GatewayModel, GuardrailPolicy,
+  HybridSearch, ResidencyZone, resolveEnvironment, Stage,
+} from '../../lib';
 import { testApp } from '../support/app';
+
+const CHAT_MODELS = [GatewayModel.bedrock('eu.anthropic.claude-sonnet-4-5-20250929-v1:0')];
 
 function build() {
   const environment = resolveEnvironment({ name: 'eu-prod', account: '111122223333', region: 'eu-central-1', zone: ResidencyZone.EU, stage: Stage.PROD });
@@ -12,6 +19,19 @@ function build() {
   const auditBucket = s3.Bucket.fromBucketAttributes(stack, 'Audit', { bucketName: 'audit', encryptionKey: foundation.keyFor(DataClass.CONFIDENTIAL) });
   const guardrail = new GuardrailPolicy(stack, 'Guardrail', { foundation });
   return { stack, foundation, auditBucket, guardrail };
+}
+
+/** A gateway with the required props plus `props`, and its template. */
+function gatewayTemplate(props: (parts: ReturnType<typeof build>) => Partial<AiGatewayProps> = () => ({})) {
+  const parts = build();
+  const gateway = new AiGateway(parts.stack, 'Gateway', { ...parts, chatModels: CHAT_MODELS, ...props(parts) });
+  const id = (construct: Construct) => parts.stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnResource);
+  return { ...parts, gateway, id, template: Template.fromStack(parts.stack) };
+}
+
+/** Every IAM policy statement of the template. */
+function statements(template: Template): Array<Record<string, unknown>> {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 }
 
 describe('AiGateway', () => {
@@ -78,5 +98,205 @@ describe('AiGateway', () => {
     expect(() => new AiGateway(a.stack, 'G', { ...a, chatModels: [GatewayModel.bedrock('us.anthropic.claude-sonnet-4-5-20250929-v1:0')] })).toThrow(/leaves residency zone EU/);
     const b = build();
     expect(() => new AiGateway(b.stack, 'G', { ...b, chatModels: [GatewayModel.bedrock('anthropic.claude-3-haiku-20240307-v1:0', ['nope'])] })).toThrow(/fallback 'nope'/);
+  });
+});
+
+describe('AiGateway metrics and alarms', () => {
+  let built: ReturnType<typeof gatewayTemplate>;
+  beforeAll(() => {
+    built = gatewayTemplate();
+  });
+
+  const gatewayAlarm = (metricName: string, threshold: number) => ({
+    Namespace: 'PavedRoad/AiGateway',
+    MetricName: metricName,
+    Dimensions: [{ Name: 'service', Value: 'ai-gateway' }],
+    Statistic: 'Sum',
+    Period: 300,
+    EvaluationPeriods: 1,
+    Threshold: threshold,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+
+  it('alarms on a single audit write failure in 5 minutes', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', gatewayAlarm('AuditWriteFailures', 1));
+  });
+
+  it('alarms on 5 internal errors in 5 minutes', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', gatewayAlarm('Errors_internal_error', 5));
+  });
+
+  it('alarms on 5 API 5XX responses in 5 minutes', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: [{ Name: 'ApiName', Value: Match.anyValue() }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('alarms on any throttle of the gateway function', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: built.id(built.gateway.handler) } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('creates the four alarms without actions unless a topic is given', () => {
+    const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toBeUndefined();
+      expect(alarm.Properties.OKActions).toBeUndefined();
+    }
+    expect(built.gateway.alarms).toEqual([built.gateway.auditWriteFailuresAlarm, built.gateway.internalErrorsAlarm, built.gateway.serverErrorsAlarm, built.gateway.throttlesAlarm]);
+  });
+
+  it('notifies the alarm topic on ALARM and OK when one is given', () => {
+    const { template } = gatewayTemplate(({ stack }) => ({ alarmTopic: sns.Topic.fromTopicArn(stack, 'Ops', 'arn:aws:sns:eu-central-1:111122223333:ops') }));
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-central-1:111122223333:ops']);
+      expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-central-1:111122223333:ops']);
+    }
+  });
+
+  it('returns the published metrics with their default statistics', () => {
+    const gateway = built.gateway;
+    const expectMetric = (metric: ReturnType<AiGateway['metric']>, metricName: string, statistic: string) => {
+      expect(metric).toMatchObject({ namespace: 'PavedRoad/AiGateway', metricName, statistic, dimensions: { service: 'ai-gateway' } });
+      expect(metric.period.toMinutes()).toBe(5);
+    };
+    expectMetric(gateway.metricRequests(), 'Requests', 'Sum');
+    expectMetric(gateway.metricTokensUsed(), 'TokensUsed', 'Sum');
+    expectMetric(gateway.metricFallbacks(), 'Fallbacks', 'Sum');
+    expectMetric(gateway.metricAuditWriteFailures(), 'AuditWriteFailures', 'Sum');
+    expectMetric(gateway.metricGuardrailBlocked(), 'Errors_guardrail_blocked', 'Sum');
+    expectMetric(gateway.metricLatency(), 'Latency', 'p99');
+    expectMetric(gateway.metricErrors(GatewayErrorCode.of('budget_exceeded')), 'Errors_budget_exceeded', 'Sum');
+    expect(gateway.metricLatency({ statistic: 'p50' }).statistic).toBe('p50');
+    expect(GatewayErrorCode.all().map((code) => gateway.metricErrors(code).metricName)).toEqual([
+      'Errors_invalid_request', 'Errors_unauthorized', 'Errors_not_found', 'Errors_budget_exceeded',
+      'Errors_guardrail_blocked', 'Errors_model_unavailable', 'Errors_timeout', 'Errors_internal_error',
+    ]);
+  });
+
+  it('refuses an error code the gateway does not answer with', () => {
+    expect(() => GatewayErrorCode.of('teapot')).toThrow(/'teapot' is not a gateway error code; use one of invalid_request, unauthorized, .*internal_error/);
+    expect(() => built.gateway.metricErrors('timeout' as unknown as GatewayErrorCode)).toThrow(/metricErrors needs a GatewayErrorCode, got "timeout"; use one of GatewayErrorCode.of\('invalid_request'\)/);
+  });
+});
+
+describe('AiGateway retrieval wiring', () => {
+  it('lets the gateway invoke only the retrieval function and passes its ARN as RETRIEVAL_FUNCTION', () => {
+    let retrieval!: HybridSearch;
+    const { template, gateway, id } = gatewayTemplate(({ stack, foundation }) => {
+      const curatedBucket = s3.Bucket.fromBucketAttributes(stack, 'Curated', { bucketName: 'curated', encryptionKey: foundation.keyFor(DataClass.CONFIDENTIAL) });
+      retrieval = new HybridSearch(stack, 'Retrieval', { foundation, curatedBucket });
+      return { retrieval };
+    });
+    const retrievalArn = { 'Fn::GetAtt': [id(retrieval.retrievalFunction), 'Arn'] };
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('AI gateway'),
+      Environment: { Variables: Match.objectLike({ RETRIEVAL_FUNCTION: retrievalArn }) },
+    });
+    const invoke = statements(template).filter((statement) => JSON.stringify(statement.Action).includes('lambda:InvokeFunction'));
+    expect(invoke).toEqual([{
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: [retrievalArn, { 'Fn::Join': ['', [retrievalArn, ':*']] }],
+    }]);
+    const gatewayPolicies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(id(gateway.handler.role!)));
+    expect(JSON.stringify(gatewayPolicies)).toContain('lambda:InvokeFunction');
+  });
+
+  it('sets no RETRIEVAL_FUNCTION and grants no lambda:InvokeFunction without retrieval', () => {
+    const { template } = gatewayTemplate();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('AI gateway'),
+      Environment: { Variables: Match.objectLike({ RETRIEVAL_FUNCTION: Match.absent() }) },
+    });
+    expect(statements(template).filter((statement) => JSON.stringify(statement.Action).includes('lambda:'))).toEqual([]);
+  });
+});
+
+describe('AiGateway in API-key mode', () => {
+  let built: ReturnType<typeof gatewayTemplate>;
+  beforeAll(() => {
+    built = gatewayTemplate(() => ({ authorization: GatewayAuthorization.apiKeys(['acme', 'globex']) }));
+  });
+
+  it('puts one API key per tenant in a throttled usage plan on the stage', () => {
+    built.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
+      ApiStages: [{ ApiId: { Ref: built.id(built.gateway.api) }, Stage: Match.anyValue() }],
+    });
+    built.template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    built.template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 2);
+    expect(Object.keys(built.gateway.apiKeys).sort()).toEqual(['acme', 'globex']);
+  });
+
+  it('requires an API key on every route and creates no Cognito authorizer or user pool', () => {
+    built.template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true, AuthorizationType: 'NONE' }, 4);
+    built.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
+    built.template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    expect(built.gateway.userPool).toBeUndefined();
+  });
+
+  it('tells the function which tenant each key id belongs to', () => {
+    const [fn] = Object.values(built.template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('AI gateway') } }));
+    const mapping = JSON.stringify(fn.Properties.Environment.Variables.API_KEY_TENANTS);
+    for (const tenant of ['acme', 'globex']) {
+      expect(mapping).toContain(`{"Ref":"${built.id(built.gateway.apiKeys[tenant] as unknown as Construct)}"}`);
+      expect(mapping).toContain(`\\",\\"${tenant}\\"]`);
+    }
+  });
+});
+
+describe('AiGateway with a private endpoint', () => {
+  let built: ReturnType<typeof gatewayTemplate>;
+  beforeAll(() => {
+    built = gatewayTemplate(() => ({ endpoint: GatewayEndpoint.PRIVATE }));
+  });
+
+  it('creates a private API bound to an execute-api VPC endpoint with private DNS', () => {
+    const [endpointId] = Object.entries(built.template.findResources('AWS::EC2::VPCEndpoint'))
+      .find(([, e]) => JSON.stringify(e.Properties.ServiceName).includes('execute-api'))!;
+    built.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: Match.stringLikeRegexp('execute-api'),
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+    });
+    built.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['PRIVATE'], VpcEndpointIds: [{ Ref: endpointId }] },
+    });
+  });
+
+  it('denies every request that does not come through the VPC endpoint', () => {
+    const [endpointId] = Object.entries(built.template.findResources('AWS::EC2::VPCEndpoint'))
+      .find(([, e]) => JSON.stringify(e.Properties.ServiceName).includes('execute-api'))!;
+    built.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Policy: { Statement: Match.arrayWith([Match.objectLike({
+        Effect: 'Deny',
+        Action: 'execute-api:Invoke',
+        Condition: { StringNotEquals: { 'aws:SourceVpce': { Ref: endpointId } } },
+      })]) },
+    });
+  });
+
+  it('keeps the WAF web ACL associated with the private stage', () => {
+    built.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    built.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: { 'Fn::GetAtt': [built.id(built.gateway.webAcl), 'Arn'] } });
   });
 });

@@ -1,3 +1,4 @@
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { readCompliance, formatSummary, groupAcknowledgments, reasonProblem } from '../../lib';
 import { buildPlatform } from '../../bin/app';
 import { testApp } from '../support/app';
@@ -7,11 +8,12 @@ import { testApp } from '../support/app';
 describe('default platform', () => {
   const app = testApp();
   const stages = buildPlatform(app);
+  let assembly: CloudAssembly;
   let assemblyDirectory: string;
   let missingContext: unknown[];
 
   beforeAll(() => {
-    const assembly = app.synth();
+    assembly = app.synth();
     assemblyDirectory = assembly.directory;
     missingContext = [...assembly.manifest.missing ?? [], ...assembly.nestedAssemblies.flatMap((nested) => nested.nestedAssembly.manifest.missing ?? [])];
   });
@@ -44,6 +46,21 @@ describe('default platform', () => {
       const ours = groupAcknowledgments(stack.acknowledgments).filter((g) => !g.findingId.startsWith('CloudFormation-Validate::'));
       expect(ours.length).toBeGreaterThan(0);
       for (const group of ours) expect([group.findingId, reasonProblem(group.reason)]).toEqual([group.findingId, undefined]);
+    }
+  });
+
+  it('wires every gateway to its environment\'s retrieval function through the gate', () => {
+    for (const stage of stages) {
+      const platform = stage.platform;
+      const template = assembly.getNestedAssembly(stage.artifactId).getStackArtifact(platform.artifactId).template;
+      const logicalId = (construct: { node: { defaultChild?: unknown } }) => platform.getLogicalId(construct.node.defaultChild as never);
+      const retrievalArn = { 'Fn::GetAtt': [logicalId(platform.retrieval.retrievalFunction), 'Arn'] };
+      expect(template.Resources[logicalId(platform.gateway.handler)].Properties.Environment.Variables.RETRIEVAL_FUNCTION).toEqual(retrievalArn);
+      const invoke = Object.values(template.Resources as Record<string, { Type: string; Properties: { PolicyDocument?: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }>)
+        .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+        .flatMap((policy) => policy.Properties.PolicyDocument!.Statement)
+        .filter((statement) => statement.Action === 'lambda:InvokeFunction');
+      expect(invoke.map((statement) => statement.Resource)).toEqual([[retrievalArn, { 'Fn::Join': ['', [retrievalArn, ':*']] }]]);
     }
   });
 
