@@ -1,14 +1,18 @@
 /** The stable error codes of the gateway API. Clients switch on these, never on messages. */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'not_found'
-  | 'budget_exceeded'
-  | 'guardrail_blocked'
-  | 'model_unavailable'
-  | 'retrieval_unavailable'
-  | 'timeout'
-  | 'internal_error';
+export const ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'not_found',
+  'budget_exceeded',
+  'guardrail_blocked',
+  'model_unavailable',
+  'retrieval_unavailable',
+  'timeout',
+  'internal_error',
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * An error the gateway answers with: HTTP status, stable code, a message safe to show the

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
@@ -66,6 +67,7 @@ export class Foundation extends Construct {
   /** Retention of log groups created through the foundation. */
   public readonly logRetention: logs.RetentionDays;
   private readonly dataKeys = new Map<DataClass, kms.Key>();
+  private alarmTopicInstance?: sns.Topic;
 
   constructor(scope: Construct, id: string, props: FoundationProps) {
     super(scope, id);
@@ -98,6 +100,16 @@ export class Foundation extends Construct {
     return this.dataKeys.get(dataClass)!;
   }
 
+  /**
+   * The environment's alarm topic, created on first use: encrypted with the INTERNAL key,
+   * TLS-only, published to by CloudWatch of this account only. Every capability's alarms notify
+   * it unless given another topic, so operations subscribe once per environment.
+   */
+  public get alarmTopic(): sns.ITopic {
+    this.alarmTopicInstance ??= this.createAlarmTopic();
+    return this.alarmTopicInstance;
+  }
+
   /** The subnets workloads run in: the private isolated subnets. */
   public get workloadSubnets(): ec2.SubnetSelection {
     return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
@@ -114,6 +126,30 @@ export class Foundation extends Construct {
       retention: this.logRetention,
       removalPolicy: this.removalPolicy,
     });
+  }
+
+  private createAlarmTopic(): sns.Topic {
+    const key = this.keyFor(DataClass.INTERNAL);
+    const account = this.environment.account;
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `paved-road ${this.environment.name} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    // CloudWatch publishes alarm notifications into the encrypted topic.
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': account } },
+    }));
+    topic.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: { StringEquals: { 'aws:SourceAccount': account } },
+    }));
+    return topic;
   }
 
   private createKey(id: string, description: string, alias: string): kms.Key {

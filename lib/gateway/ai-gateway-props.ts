@@ -202,7 +202,7 @@ export interface AiGatewayProps {
   readonly retrieval?: IHybridSearch;
   /**
    * Topic the gateway's alarms notify when they go into ALARM and back to OK.
-   * @default - no actions; alarms are visible in the console and their state changes reach EventBridge
+   * @default - the foundation's alarm topic
    */
   readonly alarmTopic?: sns.ITopic;
 }

@@ -22,6 +22,8 @@ export class GatewayErrorCode {
   public static readonly GUARDRAIL_BLOCKED = new GatewayErrorCode('guardrail_blocked');
   /** 429/503: every model of the fallback chain was throttled or failed. */
   public static readonly MODEL_UNAVAILABLE = new GatewayErrorCode('model_unavailable');
+  /** 503: the retrieval function or its embedding model is throttled or failing. */
+  public static readonly RETRIEVAL_UNAVAILABLE = new GatewayErrorCode('retrieval_unavailable');
   /** 504: the gateway deadline passed. */
   public static readonly TIMEOUT = new GatewayErrorCode('timeout');
   /** 500: anything else; details only in the (redacted) logs. */
@@ -72,6 +74,7 @@ const ALL: readonly GatewayErrorCode[] = [
   GatewayErrorCode.BUDGET_EXCEEDED,
   GatewayErrorCode.GUARDRAIL_BLOCKED,
   GatewayErrorCode.MODEL_UNAVAILABLE,
+  GatewayErrorCode.RETRIEVAL_UNAVAILABLE,
   GatewayErrorCode.TIMEOUT,
   GatewayErrorCode.INTERNAL_ERROR,
 ];

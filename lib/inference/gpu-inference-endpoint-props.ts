@@ -99,7 +99,7 @@ export interface GpuInferenceEndpointProps {
   readonly errorRateAlarmPercent?: number;
   /**
    * Topic the alarms notify.
-   * @default - a new topic encrypted with the foundation's INTERNAL key, TLS-only
+   * @default - the foundation's alarm topic
    */
   readonly alarmTopic?: sns.ITopic;
   /**

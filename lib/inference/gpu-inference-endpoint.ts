@@ -6,10 +6,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
-import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
 import type { GpuInferenceEndpointProps } from './gpu-inference-endpoint-props';
@@ -187,7 +186,7 @@ export class GpuInferenceEndpoint extends Construct implements IGpuInferenceEndp
       { id: 'PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured', reason: nvme },
     );
 
-    this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
+    this.alarmTopic = props.alarmTopic ?? this.foundation.alarmTopic;
     this.rollbackAlarms = this.createRollbackAlarms(props, componentName);
     const rollback = { alarms: this.rollbackAlarms.map((alarm) => ({ alarmName: alarm.alarmName })) };
     const route = routing.spec;
@@ -453,29 +452,6 @@ export class GpuInferenceEndpoint extends Construct implements IGpuInferenceEndp
       });
     }
     acknowledgeFinding(policy, ...acks);
-  }
-
-  private createAlarmTopic(): sns.Topic {
-    const key = this.foundation.keyFor(DataClass.INTERNAL);
-    const topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: `SageMaker endpoint ${this.endpointName} alarms`,
-      masterKey: key,
-      enforceSSL: true,
-    });
-    // CloudWatch publishes alarm notifications into the encrypted topic.
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': this.foundation.environment.account } },
-    }));
-    topic.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions: { StringEquals: { 'aws:SourceAccount': this.foundation.environment.account } },
-    }));
-    return topic;
   }
 
   private createRollbackAlarms(props: GpuInferenceEndpointProps, componentName: string | undefined): cloudwatch.Alarm[] {

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -57,6 +59,8 @@ export interface PavedRoadFunctionProps {
 export class PavedRoadFunction extends nodejs.NodejsFunction {
   /** Dead-letter queue for failed asynchronous invocations. */
   public readonly deadLetters: sqs.Queue;
+  /** Alarm when the dead-letter queue holds a message; notifies the foundation's alarm topic. */
+  public readonly deadLettersAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PavedRoadFunctionProps) {
     const { foundation } = props;
@@ -100,11 +104,20 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
       },
     });
     this.deadLetters = deadLetters;
+    this.deadLettersAlarm = new cloudwatch.Alarm(scope, `${id}DeadLettersAlarm`, {
+      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `${props.description}: an invocation failed for good and waits in the dead-letter queue`,
+    });
+    this.deadLettersAlarm.addAlarmAction(new cloudwatchActions.SnsAction(foundation.alarmTopic));
 
     acknowledgeFinding(deadLetters,
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the function; a DLQ of a DLQ would only move the same messages again. CloudWatch alarms on its depth.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter queue of the function; a DLQ of a DLQ would only move the same messages again. CloudWatch alarms on its depth.' },
-      { id: 'cdk-validator-cfnguard::sqs_dlq_check', reason: 'This queue is itself the dead-letter queue of the function; a DLQ of a DLQ would only move the same messages again. CloudWatch alarms on its depth.' },
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the function; a DLQ of a DLQ would only move the same messages again. The deadLettersAlarm notifies the environment alarm topic as soon as the queue holds a message.' },
+      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter queue of the function; a DLQ of a DLQ would only move the same messages again. The deadLettersAlarm notifies the environment alarm topic as soon as the queue holds a message.' },
+      { id: 'cdk-validator-cfnguard::sqs_dlq_check', reason: 'This queue is itself the dead-letter queue of the function; a DLQ of a DLQ would only move the same messages again. The deadLettersAlarm notifies the environment alarm topic as soon as the queue holds a message.' },
     );
     const role = this.role!;
     const managedPolicyReason = 'AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole are the AWS-maintained minimum for logging and VPC network interfaces; all data access is granted separately and scoped.';

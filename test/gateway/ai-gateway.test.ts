@@ -7,6 +7,7 @@ import {
   AiGateway, type AiGatewayProps, bindEnvironment, DataClass, Foundation, GatewayAuthorization, GatewayEndpoint, GatewayErrorCode, GatewayModel, GuardrailPolicy,
   HybridSearch, ResidencyZone, resolveEnvironment, Stage,
 } from '../../lib';
+import { ERROR_CODES } from '../../lambda/gateway/errors';
 import { testApp } from '../support/app';
 
 const CHAT_MODELS = [GatewayModel.bedrock('eu.anthropic.claude-sonnet-4-5-20250929-v1:0')];
@@ -151,19 +152,24 @@ describe('AiGateway metrics and alarms', () => {
     });
   });
 
-  it('creates the four alarms without actions unless a topic is given', () => {
-    const alarms = Object.values(built.template.findResources('AWS::CloudWatch::Alarm'));
+  /** The gateway's own alarms (its function's dead-letter alarm is PavedRoadFunction's). */
+  const gatewayAlarms = (template: Template) => Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    .filter((alarm) => alarm.Properties.MetricName !== 'ApproximateNumberOfMessagesVisible');
+
+  it('creates the four alarms and notifies the environment alarm topic on ALARM and OK by default', () => {
+    const alarms = gatewayAlarms(built.template);
     expect(alarms).toHaveLength(4);
+    const topic = built.stack.resolve(built.foundation.alarmTopic.topicArn);
     for (const alarm of alarms) {
-      expect(alarm.Properties.AlarmActions).toBeUndefined();
-      expect(alarm.Properties.OKActions).toBeUndefined();
+      expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      expect(alarm.Properties.OKActions).toEqual([topic]);
     }
     expect(built.gateway.alarms).toEqual([built.gateway.auditWriteFailuresAlarm, built.gateway.internalErrorsAlarm, built.gateway.serverErrorsAlarm, built.gateway.throttlesAlarm]);
   });
 
-  it('notifies the alarm topic on ALARM and OK when one is given', () => {
+  it('notifies the given alarm topic instead when one is given', () => {
     const { template } = gatewayTemplate(({ stack }) => ({ alarmTopic: sns.Topic.fromTopicArn(stack, 'Ops', 'arn:aws:sns:eu-central-1:111122223333:ops') }));
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const alarms = gatewayAlarms(template);
     expect(alarms).toHaveLength(4);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-central-1:111122223333:ops']);
@@ -187,8 +193,12 @@ describe('AiGateway metrics and alarms', () => {
     expect(gateway.metricLatency({ statistic: 'p50' }).statistic).toBe('p50');
     expect(GatewayErrorCode.all().map((code) => gateway.metricErrors(code).metricName)).toEqual([
       'Errors_invalid_request', 'Errors_unauthorized', 'Errors_not_found', 'Errors_budget_exceeded',
-      'Errors_guardrail_blocked', 'Errors_model_unavailable', 'Errors_timeout', 'Errors_internal_error',
+      'Errors_guardrail_blocked', 'Errors_model_unavailable', 'Errors_retrieval_unavailable', 'Errors_timeout', 'Errors_internal_error',
     ]);
+  });
+
+  it('knows exactly the error codes the gateway function answers with', () => {
+    expect(GatewayErrorCode.all().map((code) => code.code)).toEqual([...ERROR_CODES]);
   });
 
   it('refuses an error code the gateway does not answer with', () => {

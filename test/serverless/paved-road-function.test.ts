@@ -13,7 +13,8 @@ describe('PavedRoadFunction', () => {
   const environment = resolveEnvironment({ name: 'eu-dev', account: '123456789012', region: 'eu-west-1', zone: ResidencyZone.EU, stage: Stage.DEV });
   const stack = new Stack(testApp(), 'Fn', { env: { account: environment.account, region: environment.region } });
   bindEnvironment(stack, environment);
-  const fn = new PavedRoadFunction(stack, 'Echo', { foundation: new Foundation(stack, 'Foundation', { environment }), entry: 'test/fixtures/echo-handler.ts', description: 'echo' });
+  const foundation = new Foundation(stack, 'Foundation', { environment });
+  const fn = new PavedRoadFunction(stack, 'Echo', { foundation, entry: 'test/fixtures/echo-handler.ts', description: 'echo' });
   const template = Template.fromStack(stack);
 
   it('runs arm64 Node.js 24 in the isolated subnets with tracing, reserved concurrency and an encrypted environment', () => {
@@ -35,5 +36,18 @@ describe('PavedRoadFunction', () => {
     expect(tracing).toHaveLength(1);
     expect(acknowledgedIds(tracing[0])).toEqual(['Annotation::AwsSolutions-IAM5[Resource::*]']);
     expect(acknowledgedIds(fn)).not.toContain('Annotation::AwsSolutions-IAM5[Resource::*]');
+  });
+
+  it('alarms the environment alarm topic as soon as a message lands in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(fn.deadLetters.queueName) }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [stack.resolve(foundation.alarmTopic.topicArn)],
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
   });
 });
