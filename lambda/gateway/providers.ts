@@ -1,4 +1,5 @@
 import type { ContentBlock, Message } from '@aws-sdk/client-bedrock-runtime';
+import type { RetrievedChunk } from '../retrieval/core';
 import type { GuardrailAction } from './audit';
 import type { BedrockRuntimeApi, SageMakerRuntimeApi } from './aws';
 import type { ChatTarget, EmbeddingTarget } from './config';
@@ -43,18 +44,11 @@ export function strongestAction(assessments: unknown): GuardrailAction {
   return found;
 }
 
-/** A passage the retrieval capability found, with its citation; the grounding source of a chat answer. */
-export interface GroundingPassage {
-  readonly text: string;
-  readonly score: number;
-  readonly citation: {
-    readonly docId: string;
-    readonly sourceUri: string;
-    readonly chunkIndex: number;
-    readonly startOffset: number;
-    readonly endOffset: number;
-  };
-}
+/**
+ * A passage the retrieval function found, with its citation; the grounding source of a chat
+ * answer. The retrieval function's own type, so the contract between the two is type-checked.
+ */
+export type GroundingPassage = RetrievedChunk;
 
 /**
  * Converse messages in which every user turn is guard content, so the guardrail evaluates what
