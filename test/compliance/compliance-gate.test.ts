@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Stack, Stage } from 'aws-cdk-lib';
+import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgeFinding, ComplianceGate } from '../../lib';
@@ -44,5 +45,15 @@ describe('ComplianceGate', () => {
   it('refuses to be applied to anything but the App', () => {
     const app = testApp();
     expect(() => ComplianceGate.apply(new Stage(app, 'Stage') as never)).toThrow(/pass the App/);
+  });
+});
+
+// Every test synth (Template.fromStack included) runs aws-cdk-lib's built-in CloudFormation
+// Validate plugin; jest shares its WebAssembly engine between test files (docs/adr/0003).
+describe('built-in CloudFormation validation in tests', () => {
+  it('fails a test synth on a template CloudFormation would reject', () => {
+    const stack = new Stack(testApp(), 'Invalid', { env: { account: '111111111111', region: 'eu-west-1' } });
+    new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue', properties: { VisibilityTimeout: 'soon', NoSuchProperty: 1 } });
+    expect(() => Template.fromStack(stack)).toThrow(/CloudFormation-Validate::F3002[\s\S]*CloudFormation-Validate::F3012/);
   });
 });

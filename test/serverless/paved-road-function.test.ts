@@ -1,19 +1,37 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import { isBuiltin } from 'node:module';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { IConstruct } from 'constructs';
 import { Foundation, PavedRoadFunction, ResidencyZone, Stage, bindEnvironment, resolveEnvironment } from '../../lib';
-import { testApp } from '../support/app';
+import { REAL_BUNDLING, testApp } from '../support/app';
 
 const acknowledgedIds = (scope: IConstruct): string[] => scope.node.metadata
   .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
   .flatMap((entry) => Object.keys(entry.data as Record<string, string>));
 
-describe('PavedRoadFunction', () => {
-  const environment = resolveEnvironment({ name: 'eu-dev', account: '123456789012', region: 'eu-west-1', zone: ResidencyZone.EU, stage: Stage.DEV });
-  const stack = new Stack(testApp(), 'Fn', { env: { account: environment.account, region: environment.region } });
+const environment = resolveEnvironment({ name: 'eu-dev', account: '123456789012', region: 'eu-west-1', zone: ResidencyZone.EU, stage: Stage.DEV });
+
+/** A stack in an app that bundles for real, as `cdk synth` does (other test apps skip bundling, ADR 0003). */
+function bundlingStack(id: string) {
+  const app = testApp(REAL_BUNDLING);
+  const stack = new Stack(app, id, { env: { account: environment.account, region: environment.region } });
   bindEnvironment(stack, environment);
-  const foundation = new Foundation(stack, 'Foundation', { environment });
+  return { stack, foundation: new Foundation(stack, 'Foundation', { environment }) };
+}
+
+/** The bundle esbuild staged for a function: `index.js` in the function's asset directory. */
+function bundleOf(fn: PavedRoadFunction): string {
+  const asset = fn.node.findChild('Code') as s3assets.Asset;
+  return path.join(App.of(fn)!.outdir, asset.assetPath, 'index.js');
+}
+
+describe('PavedRoadFunction', () => {
+  const { stack, foundation } = bundlingStack('Fn');
   const fn = new PavedRoadFunction(stack, 'Echo', { foundation, entry: 'test/fixtures/echo-handler.ts', description: 'echo' });
   const template = Template.fromStack(stack);
 
@@ -49,5 +67,33 @@ describe('PavedRoadFunction', () => {
       AlarmActions: [stack.resolve(foundation.alarmTopic.topicArn)],
     });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('bundles the handler with esbuild into a minified index.js that runs', async () => {
+    const bundle = bundleOf(fn);
+    expect(fs.readFileSync(bundle, 'utf8')).not.toMatch(/\n\s+/);
+    const { handler } = require(bundle) as { handler: (event: unknown) => Promise<unknown> };
+    await expect(handler({ ping: 1 })).resolves.toEqual({ echoed: { ping: 1 } });
+  });
+});
+
+describe('PavedRoadFunction bundling of every handler in lambda/', () => {
+  const lambdaRoot = path.join(__dirname, '..', '..', 'lambda');
+  const entries = fs.readdirSync(lambdaRoot).filter((name) => fs.existsSync(path.join(lambdaRoot, name, 'index.ts')));
+
+  it('finds the handlers', () => {
+    expect(entries).toEqual(expect.arrayContaining(['gateway', 'ingestion', 'retrieval', 'search-setup']));
+  });
+
+  it.each(entries)('bundles lambda/%s/index.ts into one self-contained index.js exporting handler', (name) => {
+    const { stack, foundation } = bundlingStack(`Bundle-${name}`);
+    const fn = new PavedRoadFunction(stack, 'Fn', { foundation, entry: `lambda/${name}/index.ts`, description: name });
+    const code = fs.readFileSync(bundleOf(fn), 'utf8');
+    expect(() => new vm.Script(code, { filename: `${name}/index.js` })).not.toThrow();
+    expect(code).toMatch(/\bhandler:\(\)=>/);
+    // The AWS SDK and every other dependency are inside the bundle; only Node.js built-ins (and the SDK's optional CRT signer, which it loads in a try) stay require()s.
+    const external = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1])
+      .filter((id) => !isBuiltin(id) && id !== '@aws-sdk/signature-v4-crt');
+    expect(external).toEqual([]);
   });
 });
