@@ -232,13 +232,14 @@ export class S3 implements S3Api {
 
   async putObject(input: PutObjectRequest): Promise<void> {
     const key = input.key.split('/').map(encodeURIComponent).join('/');
+    const sha256 = createHash('sha256').update(input.body).digest();
     const response = await this.http.request('s3', `${this.http.endpoint(`${input.bucket}.s3`)}/${key}`, {
       method: 'PUT',
       headers: {
         'content-type': 'application/json',
         // The payload is signed, and its checksum is what Object Lock buckets require of every PUT.
-        'x-amz-content-sha256': createHash('sha256').update(input.body).digest('hex'),
-        'x-amz-checksum-sha256': createHash('sha256').update(input.body).digest('base64'),
+        'x-amz-content-sha256': sha256.toString('hex'),
+        'x-amz-checksum-sha256': sha256.toString('base64'),
         'x-amz-sdk-checksum-algorithm': 'SHA256',
         'x-amz-server-side-encryption': 'aws:kms',
         'x-amz-server-side-encryption-aws-kms-key-id': input.kmsKeyArn,
