@@ -1,129 +1,132 @@
 import { createHash } from 'node:crypto';
 import type { ApplyGuardrailRequest, ApplyGuardrailResponse, ConverseRequest, ConverseResponse } from '@aws-sdk/client-bedrock-runtime';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { AwsClient } from 'aws4fetch';
+import { AwsApiError, type AwsHttp } from '../shared/aws-http';
+import type { ContractScope, OperationContract } from '../shared/operation-contract';
 
 /*
- * The gateway calls AWS over HTTPS signed with SigV4 by aws4fetch instead of through the AWS SDK's
- * generated clients: one SDK client bundles to ~475 KB and four to ~886 KB, against a budget of
- * 150 KB and a 30 ms cold load (docs/adr/0004). The request and response shapes are the SDK's own
- * types (imported as types only, so nothing of the SDK is bundled); each operation below is the
- * HTTP binding of one API operation.
+ * The gateway's AWS bindings over SigV4-signed HTTPS (../shared/aws-http, docs/adr/0004). The
+ * request and response shapes are the SDK's own types (imported as types only, so nothing of the
+ * SDK is bundled); each operation below is the HTTP binding of one API operation.
  */
 
-/** Sends one signed request. Injected so that tests see the exact HTTP the gateway would send. */
-export type SendRequest = (request: Request) => Promise<Response>;
+/** The model configuration the construct deploys in `GATEWAY_MODELS`. */
+interface DeployedModels {
+  readonly chatModels?: ReadonlyArray<{ readonly provider: string; readonly target: string }>;
+  readonly embeddingModels?: ReadonlyArray<{ readonly target: string }>;
+}
 
-/** SigV4 credentials. */
-export interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
+const deployedModels = (scope: ContractScope): DeployedModels => JSON.parse(scope.env.GATEWAY_MODELS ?? '{}') as DeployedModels;
+
+/**
+ * The ARNs a call of a model or geographic inference profile is authorized against: the model in
+ * this region, or the profile plus the foundation model in every region the profile routes to.
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html
+ */
+function modelArns(scope: ContractScope, modelId: string): string[] {
+  const foundationModel = (region: string, id: string) => `arn:${scope.partition}:bedrock:${region}::foundation-model/${id}`;
+  const destinations = scope.profileDestinations(modelId);
+  if (destinations.length === 0) return [foundationModel(scope.region, modelId)];
+  const foundationId = modelId.slice(modelId.indexOf('.') + 1);
+  return [`arn:${scope.partition}:bedrock:${scope.region}:${scope.account}:inference-profile/${modelId}`, ...destinations.map((region) => foundationModel(region, foundationId))];
 }
 
 /**
- * The execution role's credentials, which the Lambda runtime puts in the environment (the first
- * source of the SDK's default chain too).
- * @throws Error when the variables are missing, so that a misconfigured cold start fails loudly
+ * Callers of a guardrail encrypted with a customer managed key decrypt it through Bedrock.
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html
  */
-export function credentialsFromEnv(env: Record<string, string | undefined>): AwsCredentials {
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new Error('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (the Lambda runtime sets them)');
-  return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
-}
+const guardrailKeyUse = (scope: ContractScope) => ({ actions: ['kms:Decrypt' as const], viaService: 'bedrock', keyOf: scope.env.GUARDRAIL_IDENTIFIER });
+
+/** Bedrock Converse: authorized as `bedrock:InvokeModel`, with the guardrail as a condition key. */
+export const CONVERSE: OperationContract = {
+  signingName: 'bedrock',
+  operation: 'Converse',
+  docs: [
+    'https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html',
+    'https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-id.html',
+    'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html',
+  ],
+  calls: (scope) => (deployedModels(scope).chatModels ?? []).filter((model) => model.provider === 'bedrock').flatMap((model) => modelArns(scope, model.target)).map((resource) => ({
+    action: 'bedrock:InvokeModel',
+    resource,
+    context: { 'bedrock:GuardrailIdentifier': `${scope.env.GUARDRAIL_IDENTIFIER}:${scope.env.GUARDRAIL_VERSION}` },
+    kms: guardrailKeyUse(scope),
+  })),
+};
+
+/** Bedrock ApplyGuardrail, for self-hosted models, which have no native guardrail. */
+export const APPLY_GUARDRAIL: OperationContract = {
+  signingName: 'bedrock',
+  operation: 'ApplyGuardrail',
+  docs: ['https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-use-independent-api.html', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html'],
+  calls: (scope) => ((deployedModels(scope).chatModels ?? []).some((model) => model.provider === 'sagemaker')
+    ? [{ action: 'bedrock:ApplyGuardrail', resource: scope.env.GUARDRAIL_IDENTIFIER, kms: guardrailKeyUse(scope) }]
+    : []),
+};
+
+/** Bedrock InvokeModel of the embedding models, which take no guardrail. */
+export const INVOKE_EMBEDDING_MODEL: OperationContract = {
+  signingName: 'bedrock',
+  operation: 'InvokeModel',
+  docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html'],
+  calls: (scope) => (deployedModels(scope).embeddingModels ?? []).flatMap((model) => modelArns(scope, model.target)).map((resource) => ({ action: 'bedrock:InvokeModel', resource })),
+};
+
+/** SageMaker InvokeEndpoint of the self-hosted chat models. */
+export const INVOKE_ENDPOINT: OperationContract = {
+  signingName: 'sagemaker',
+  operation: 'InvokeEndpoint',
+  docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html'],
+  calls: (scope) => (deployedModels(scope).chatModels ?? []).filter((model) => model.provider === 'sagemaker').map((model) => ({
+    action: 'sagemaker:InvokeEndpoint',
+    resource: `arn:${scope.partition}:sagemaker:${scope.region}:${scope.account}:endpoint/${model.target.toLowerCase()}`,
+  })),
+};
 
 /**
- * A failed AWS call, shaped like the SDK's service exceptions (`name` is the error type,
- * `$metadata.httpStatusCode` the status) so that retry classification treats both alike.
+ * DynamoDB UpdateItem on the budget table. With a customer managed key, DynamoDB decrypts the
+ * table key with the caller's credentials.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html
  */
-export class AwsApiError extends Error {
-  public readonly $metadata: { readonly httpStatusCode?: number };
-
-  constructor(
-    name: string,
-    message: string,
-    httpStatusCode: number | undefined,
-    /** The error body's other members, e.g. DynamoDB's `Item` on a failed condition. */
-    public readonly details: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
-    this.name = name;
-    this.$metadata = { httpStatusCode };
-  }
-}
+export const UPDATE_BUDGET_ITEM: OperationContract = {
+  signingName: 'dynamodb',
+  operation: 'UpdateItem',
+  docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html', 'https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html'],
+  calls: (scope) => [{
+    action: 'dynamodb:UpdateItem',
+    resource: `arn:${scope.partition}:dynamodb:${scope.region}:${scope.account}:table/${scope.env.BUDGET_TABLE}`,
+    kms: { actions: ['kms:Decrypt'], viaService: 'dynamodb', encryptionContext: { 'aws:dynamodb:tableName': scope.env.BUDGET_TABLE, 'aws:dynamodb:subscriberId': scope.account } },
+  }],
+};
 
 /**
- * The error type as the SDK derives it: the `x-amzn-errortype` header, else the body's `code` or
- * `__type`, stripped of any `:`-suffix and `#`-namespace.
+ * S3 PutObject of an audit event, SSE-KMS with the audit key and an S3 Bucket Key: S3 asks KMS
+ * for a data key with the caller's credentials, in the bucket's encryption context.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html
  */
-export function errorTypeOf(header: string | null, body: Record<string, unknown>): string | undefined {
-  const raw = header ?? body.code ?? body.__type;
-  if (typeof raw !== 'string' || raw.length === 0) return undefined;
-  const first = raw.split(',')[0].split(':')[0];
-  return first.includes('#') ? first.split('#')[1] : first;
-}
+export const PUT_AUDIT_OBJECT: OperationContract = {
+  signingName: 's3',
+  operation: 'PutObject',
+  docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html', 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html'],
+  calls: (scope) => [{
+    action: 's3:PutObject',
+    resource: `arn:${scope.partition}:s3:::${scope.env.AUDIT_BUCKET}/${scope.env.AUDIT_PREFIX ?? 'gateway/'}tenant=acme/date=2026-01-01/2026-01-01T00:00:00.000Z-request.json`,
+    context: { 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': scope.env.AUDIT_KEY_ARN },
+    kms: { actions: ['kms:GenerateDataKey'], viaService: 's3', keyArn: scope.env.AUDIT_KEY_ARN, encryptionContext: { 'aws:s3:arn': `arn:${scope.partition}:s3:::${scope.env.AUDIT_BUCKET}` } },
+  }],
+};
 
-async function toError(response: Response): Promise<AwsApiError> {
-  const text = await response.text().catch(() => '');
-  let body: Record<string, unknown> = {};
-  if (text.startsWith('<')) {
-    // S3 answers with XML: <Error><Code>SlowDown</Code><Message>...</Message></Error>.
-    body = { code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1] };
-  } else if (text.length > 0) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed !== null && typeof parsed === 'object') body = parsed as Record<string, unknown>;
-    } catch {
-      // A non-JSON error body (a proxy's HTML page, say): the status alone classifies it.
-    }
-  }
-  const name = errorTypeOf(response.headers.get('x-amzn-errortype'), body) ?? `Http${response.status}`;
-  const message = String(body.message ?? body.Message ?? `${name} (HTTP ${response.status})`);
-  const { message: _m, Message: _M, code: _c, __type: _t, ...details } = body;
-  return new AwsApiError(name, message, response.status, details);
-}
+/** Lambda Invoke of the retrieval function, when retrieval is configured. */
+export const INVOKE_RETRIEVAL: OperationContract = {
+  signingName: 'lambda',
+  operation: 'Invoke',
+  docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html'],
+  calls: (scope) => (scope.env.RETRIEVAL_FUNCTION ? [{ action: 'lambda:InvokeFunction', resource: scope.env.RETRIEVAL_FUNCTION }] : []),
+};
 
-/** Signs and sends requests to the AWS endpoints of one region, one attempt each. */
-export class AwsHttp {
-  private readonly signers = new Map<string, AwsClient>();
-
-  constructor(
-    /** The region every call goes to: the environment's own. */
-    public readonly region: string,
-    private readonly credentials: AwsCredentials,
-    private readonly send: SendRequest = (request) => fetch(request),
-  ) {}
-
-  /**
-   * Sends one request, signed for `service`. The gateway's router owns retries and fallback,
-   * so nothing is retried here.
-   * @throws AwsApiError with the service's error type, or `NetworkingError` when no response came
-   */
-  async request(service: string, url: string, init: { method?: string; headers: Record<string, string>; body: string }, signal?: AbortSignal): Promise<Response> {
-    let signer = this.signers.get(service);
-    if (!signer) {
-      signer = new AwsClient({ ...this.credentials, service, region: this.region, retries: 0 });
-      this.signers.set(service, signer);
-    }
-    const signed = await signer.sign(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body, signal });
-    let response: Response;
-    try {
-      response = await this.send(signed);
-    } catch (error) {
-      const e = error as { name?: string; message?: string };
-      if (e?.name === 'AbortError' || e?.name === 'TimeoutError') throw error;
-      throw new AwsApiError('NetworkingError', `no response from ${service}: ${e?.message ?? 'unknown'}`, undefined);
-    }
-    if (!response.ok) throw await toError(response);
-    return response;
-  }
-
-  /** `https://<host>.<region>.amazonaws.com`: every region of the residency zones is in the `aws` partition. */
-  endpoint(host: string): string {
-    return `https://${host}.${this.region}.amazonaws.com`;
-  }
-}
+/** Every AWS operation the gateway performs: what its execution role and the resources' policies must allow. */
+export const GATEWAY_OPERATIONS: readonly OperationContract[] = [CONVERSE, APPLY_GUARDRAIL, INVOKE_EMBEDDING_MODEL, INVOKE_ENDPOINT, UPDATE_BUDGET_ITEM, PUT_AUDIT_OBJECT, INVOKE_RETRIEVAL];
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -144,18 +147,18 @@ export class BedrockRuntime implements BedrockRuntimeApi {
   }
 
   async converse({ modelId, ...body }: ConverseRequest, signal: AbortSignal): Promise<ConverseResponse> {
-    const response = await this.http.request('bedrock', `${this.base}/model/${encodeURIComponent(String(modelId))}/converse`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
+    const response = await this.http.request(CONVERSE, `${this.base}/model/${encodeURIComponent(String(modelId))}/converse`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
     return response.json() as Promise<ConverseResponse>;
   }
 
   async applyGuardrail({ guardrailIdentifier, guardrailVersion, ...body }: ApplyGuardrailRequest, signal: AbortSignal): Promise<ApplyGuardrailResponse> {
     const path = `/guardrail/${encodeURIComponent(String(guardrailIdentifier))}/version/${encodeURIComponent(String(guardrailVersion))}/apply`;
-    const response = await this.http.request('bedrock', `${this.base}${path}`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
+    const response = await this.http.request(APPLY_GUARDRAIL, `${this.base}${path}`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
     return response.json() as Promise<ApplyGuardrailResponse>;
   }
 
   async invokeModel(modelId: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-    const response = await this.http.request('bedrock', `${this.base}/model/${encodeURIComponent(modelId)}/invoke`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
+    const response = await this.http.request(INVOKE_EMBEDDING_MODEL, `${this.base}/model/${encodeURIComponent(modelId)}/invoke`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
     return response.json();
   }
 }
@@ -175,7 +178,7 @@ export class SageMakerRuntime implements SageMakerRuntimeApi {
   }
 
   async invokeEndpoint(endpointName: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-    const response = await this.http.request('sagemaker', `${this.base}/endpoints/${encodeURIComponent(endpointName)}/invocations`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
+    const response = await this.http.request(INVOKE_ENDPOINT, `${this.base}/endpoints/${encodeURIComponent(endpointName)}/invocations`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
     return response.json();
   }
 }
@@ -205,7 +208,7 @@ export class DynamoDb implements DynamoDbApi {
   }
 
   async updateItem(input: UpdateItemRequest): Promise<void> {
-    const response = await this.http.request('dynamodb', `${this.base}/`, {
+    const response = await this.http.request(UPDATE_BUDGET_ITEM, `${this.base}/`, {
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.UpdateItem' },
       body: JSON.stringify(input),
     });
@@ -233,7 +236,7 @@ export class S3 implements S3Api {
   async putObject(input: PutObjectRequest): Promise<void> {
     const key = input.key.split('/').map(encodeURIComponent).join('/');
     const sha256 = createHash('sha256').update(input.body).digest();
-    const response = await this.http.request('s3', `${this.http.endpoint(`${input.bucket}.s3`)}/${key}`, {
+    const response = await this.http.request(PUT_AUDIT_OBJECT, `${this.http.endpoint(`${input.bucket}.s3`)}/${key}`, {
       method: 'PUT',
       headers: {
         'content-type': 'application/json',
@@ -267,7 +270,7 @@ export class Lambda implements LambdaApi {
 
   /** @throws AwsApiError `FunctionError` (HTTP 502) when the function itself failed */
   async invoke(functionName: string, payload: unknown, signal: AbortSignal): Promise<unknown> {
-    const response = await this.http.request('lambda', `${this.base}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`, {
+    const response = await this.http.request(INVOKE_RETRIEVAL, `${this.base}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`, {
       headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
       body: JSON.stringify(payload),
     }, signal);

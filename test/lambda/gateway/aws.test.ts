@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { AwsApiError, AwsHttp, BedrockRuntime, credentialsFromEnv, DynamoDb, Lambda, S3, SageMakerRuntime } from '../../../lambda/gateway/aws';
+import { BedrockRuntime, DynamoDb, Lambda, S3, SageMakerRuntime } from '../../../lambda/gateway/aws';
+import { AwsApiError, AwsHttp, credentialsFromEnv } from '../../../lambda/shared/aws-http';
 import { classifyFailure } from '../../../lambda/gateway/routing';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };

@@ -1,4 +1,5 @@
-import { AwsApiError, type LambdaApi } from '../../../lambda/gateway/aws';
+import type { LambdaApi } from '../../../lambda/gateway/aws';
+import { AwsApiError } from '../../../lambda/shared/aws-http';
 import { LambdaRetriever } from '../../../lambda/gateway/retriever';
 import { MAX_RETRIEVAL_QUERY_CHARS } from '../../../lambda/gateway/schemas';
 

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AuditEvent, AuditWriter } from '../../../lambda/gateway/audit';
-import { AwsApiError, type BedrockRuntimeApi, type DynamoDbApi, type SageMakerRuntimeApi, type UpdateItemRequest } from '../../../lambda/gateway/aws';
+import type { BedrockRuntimeApi, DynamoDbApi, SageMakerRuntimeApi, UpdateItemRequest } from '../../../lambda/gateway/aws';
+import { AwsApiError } from '../../../lambda/shared/aws-http';
 import { BUDGET_UPDATES, DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
 import { GatewayConfig } from '../../../lambda/gateway/config';
 import type { GatewayDeps, GatewayRequest, LogSink, MetricSink } from '../../../lambda/gateway/core';
