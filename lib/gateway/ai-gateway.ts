@@ -16,6 +16,7 @@ import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
 import type { IGuardrailPolicy } from '../guardrails/guardrail-policy';
 import type { IHybridSearch } from '../retrieval/hybrid-search';
+import { GATEWAY_OPERATIONS } from '../../lambda/gateway/aws';
 import { PavedRoadFunction } from '../serverless/paved-road-function';
 import { type AiGatewayProps, BudgetPeriod, ContentCapture, GatewayAuthorization, GatewayEndpoint, type GatewayModel } from './ai-gateway-props';
 import { GATEWAY_METRICS_NAMESPACE, GATEWAY_SERVICE_NAME, GatewayErrorCode } from './gateway-error-code';
@@ -147,6 +148,7 @@ export class AiGateway extends Construct {
       memorySize: 1024,
       timeout: FUNCTION_TIMEOUT,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 50,
+      operations: GATEWAY_OPERATIONS,
       environment: {
         GATEWAY_MODELS: JSON.stringify({
           chatModels: props.chatModels.map((m) => ({ name: m.name, provider: m.provider, target: m.target, fallbacks: m.fallbacks })),

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,11 +8,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { OperationContract } from '../../lambda/shared/operation-contract';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import type { Foundation } from '../foundation/foundation';
+import { RegionCatalogue } from '../residency/region-catalogue';
+import { ResidencyZone } from '../residency/residency-zone';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/** Template metadata key under which a function's evaluated operation contracts are recorded. */
+export const OPERATIONS_METADATA_KEY = 'paved-road:operations';
 
 /** Properties of a {@link PavedRoadFunction}. */
 export interface PavedRoadFunctionProps {
@@ -48,6 +54,15 @@ export interface PavedRoadFunctionProps {
    * @default 20
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * The AWS operations the handler performs at run time: its operation contracts, declared next
+   * to its AWS bindings (lambda/shared/operation-contract.ts). They are evaluated against the
+   * deployed environment variables and recorded in the template under
+   * `Metadata['paved-road:operations']`, where the runtime-permission simulation and auditors
+   * read them.
+   * @default - none: the handler calls no AWS API of its own
+   */
+  readonly operations?: readonly OperationContract[];
 }
 
 /**
@@ -104,6 +119,9 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
       },
     });
     this.deadLetters = deadLetters;
+    const operations = props.operations ?? [];
+    const cfnFunction = this.node.defaultChild as lambda.CfnFunction;
+    cfnFunction.addMetadata(OPERATIONS_METADATA_KEY, Lazy.any({ produce: () => this.renderOperations(operations) }));
     this.deadLettersAlarm = new cloudwatch.Alarm(scope, `${id}DeadLettersAlarm`, {
       metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: 1,
@@ -138,6 +156,28 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
       { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: inlinePolicyReason },
       { id: 'PCI.DSS.321-IAMNoInlinePolicy', reason: inlinePolicyReason },
     );
+  }
+
+  /**
+   * The contracts evaluated against the environment variables as deployed: each value is the
+   * CloudFormation value (a literal, or a token for a reference), so ARNs resolve in the template.
+   */
+  private renderOperations(operations: readonly OperationContract[]): unknown[] {
+    const stack = Stack.of(this);
+    const cfnFunction = this.node.defaultChild as lambda.CfnFunction;
+    const resolved = stack.resolve(cfnFunction.environment) as { variables?: Record<string, unknown> } | undefined;
+    const env = Object.fromEntries(Object.entries(resolved?.variables ?? {}).map(([name, value]) => [name, Token.asString(value)]));
+    const scope = {
+      env,
+      partition: stack.partition,
+      region: stack.region,
+      account: stack.account,
+      profileDestinations: (modelId: string) => {
+        const prefix = ResidencyZone.profilePrefixOf(modelId);
+        return prefix === undefined ? [] : RegionCatalogue.profileDestinations(prefix);
+      },
+    };
+    return operations.map((contract) => ({ operation: `${contract.signingName}:${contract.operation}`, docs: contract.docs, calls: contract.calls(scope) }));
   }
 
   /** Security groups of the function's network interfaces. */
