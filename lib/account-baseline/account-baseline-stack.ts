@@ -101,7 +101,7 @@ export class AccountBaselineStage extends Stage {
     const linkedRoleHome = this.baselines.find((stack) => stack.plan.openSearchServiceLinkedRole);
     for (const stack of this.baselines) {
       if (linkedRoleHome && stack !== linkedRoleHome) {
-        stack.addDependency(linkedRoleHome, `the account's OpenSearch service-linked role is created by the baseline in ${linkedRoleHome.region}`);
+        stack.addStackDependency(linkedRoleHome, `the account's OpenSearch service-linked role is created by the baseline in ${linkedRoleHome.region}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ACCOUNT_BASELINE_EXPORT, AccountBaseline, AccountBaselineStage, type AccountBaselinePlan, PlatformStage, ResidencyZone } from '../../lib';
+import { ACCOUNT_BASELINE_EXPORT, AccountBaseline, AccountBaselineStage, type AccountBaselinePlan, type PlatformStage, ResidencyZone } from '../../lib';
 import { buildPlatform } from '../../bin/app';
 import { ENVIRONMENTS } from '../../bin/environments';
 import { testApp } from '../support/app';
@@ -35,14 +35,13 @@ describe('AccountBaseline', () => {
   });
 
   it('creates only what the account does not have yet', () => {
-    const scope = new Stack(testApp(), 'Partial');
-    const partial = new AccountBaseline(scope, 'Baseline', { openSearchServiceLinkedRole: false });
-    expect(partial.openSearchServiceLinkedRole).toBeUndefined();
-    Template.fromStack(scope).resourceCountIs('AWS::IAM::ServiceLinkedRole', 0);
-    Template.fromStack(scope).resourceCountIs('AWS::ApiGateway::Account', 1);
-    const apiOff = new Stack(testApp(), 'ApiOff');
-    new AccountBaseline(apiOff, 'Baseline', { apiGatewayCloudWatchRole: false });
-    expect(Object.values(Template.fromStack(apiOff).toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type)).toEqual(['AWS::IAM::ServiceLinkedRole']);
+    const app = testApp();
+    const apiOnly = new AccountBaseline(new Stack(app, 'ApiOnly'), 'Baseline', { openSearchServiceLinkedRole: false });
+    const linkedRoleOnly = new AccountBaseline(new Stack(app, 'LinkedRoleOnly'), 'Baseline', { apiGatewayCloudWatchRole: false });
+    expect([apiOnly.openSearchServiceLinkedRole, linkedRoleOnly.apiGatewayAccount, linkedRoleOnly.apiGatewayCloudWatchRole]).toEqual([undefined, undefined, undefined]);
+    const types = (baseline: AccountBaseline) => Object.values(Template.fromStack(Stack.of(baseline)).toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types(apiOnly)).toEqual(['AWS::IAM::Role', 'AWS::ApiGateway::Account']);
+    expect(types(linkedRoleOnly)).toEqual(['AWS::IAM::ServiceLinkedRole']);
   });
 });
 
@@ -99,17 +98,6 @@ describe('AccountBaselineStack', () => {
 describe('bin/ wiring', () => {
   const baselineStages = (app: ReturnType<typeof testApp>) => app.node.children.filter((child): child is AccountBaselineStage => child instanceof AccountBaselineStage);
   const importsBaseline = (stage: PlatformStage) => stage.platform.resolve((stage.platform.node.tryFindChild('AccountBaseline') as { value?: unknown } | undefined)?.value);
-
-  it('gives every default environment\'s account and region a baseline that its platform stack imports', () => {
-    const app = testApp();
-    const stages = buildPlatform(app);
-    expect(baselineStages(app).flatMap((stage) => stage.baselines.map((stack) => stack.node.path))).toEqual(
-      ENVIRONMENTS.map((environment) => `baseline-${environment.account}/${environment.region}`),
-    );
-    for (const stage of stages) expect([stage.stageName, importsBaseline(stage)]).toEqual([stage.stageName, { 'Fn::ImportValue': ACCOUNT_BASELINE_EXPORT }]);
-    // The data lake replicas need no baseline: buckets and keys only.
-    expect(stages.flatMap((stage) => stage.lakeReplica?.node.tryFindChild('AccountBaseline') ?? [])).toEqual([]);
-  });
 
   it('synthesizes only the selected environment\'s baseline with -c env=NAME', () => {
     const app = testApp({ env: 'eu-dev' });

@@ -5,21 +5,32 @@ import type * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AccountBaselineStage, type PlatformStack, RegionCatalogue } from '../../lib';
+import { ACCOUNT_BASELINE_EXPORT, AccountBaselineStage, type PlatformStack, RegionCatalogue } from '../../lib';
 import { buildPlatform } from '../../bin/app';
+import { ENVIRONMENTS } from '../../bin/environments';
 import { testApp } from '../support/app';
 
 const read = (file: string) => fs.readFileSync(path.join(__dirname, '..', '..', file), 'utf8');
 
-// docs/deploy.md and the README's Deploy section state commands, logical ids and numbers of the
-// default catalogue; this keeps each of them equal to what bin/ builds (no synthesis needed).
-describe('docs/deploy.md', () => {
+// What bin/ builds for the default catalogue, and what docs/deploy.md and the README's Deploy
+// section say about it: commands, logical ids and numbers (no synthesis needed).
+describe('bin/ wiring and docs/deploy.md', () => {
   const deployDoc = read('docs/deploy.md');
   const readme = read('README.md');
   const app = testApp();
   const stages = buildPlatform(app);
   const baselines = app.node.children.filter((child): child is AccountBaselineStage => child instanceof AccountBaselineStage);
   const resources = <T>(stack: Stack, type: new (...args: never[]) => T) => stack.node.findAll().filter((node): node is T & CfnElement => node instanceof type);
+
+  it('gives every default environment\'s account and region a baseline that its platform stack imports', () => {
+    expect(baselines.flatMap((stage) => stage.baselines.map((stack) => stack.node.path))).toEqual(
+      ENVIRONMENTS.map((environment) => `baseline-${environment.account}/${environment.region}`),
+    );
+    const importOf = (stack: Stack) => stack.resolve((stack.node.tryFindChild('AccountBaseline') as { value?: unknown } | undefined)?.value);
+    for (const stage of stages) expect([stage.stageName, importOf(stage.platform)]).toEqual([stage.stageName, { 'Fn::ImportValue': ACCOUNT_BASELINE_EXPORT }]);
+    // The data lake replicas need no baseline: buckets and keys only.
+    expect(stages.flatMap((stage) => (stage.lakeReplica ? [importOf(stage.lakeReplica)] : []))).toEqual([undefined, undefined, undefined]);
+  });
 
   it('bootstraps every account and region a stack of each environment deploys into', () => {
     for (const stage of stages) {
