@@ -34,9 +34,9 @@ const API_GATEWAY_LOGS_POLICY = 'service-role/AmazonAPIGatewayPushToCloudWatchLo
  * The one-time prerequisites of paved-road environments in one account and region, which no
  * environment stack may own because they are shared by everything in the account (or region).
  *
- * - The API Gateway CloudWatch Logs role: API stages with execution or access logging fail to
- *   deploy with "CloudWatch Logs role ARN must be set in account settings" until the region's
- *   account setting names a role that `apigateway.amazonaws.com` can assume
+ * - The API Gateway CloudWatch Logs role: API stages that log to CloudWatch fail to deploy with
+ *   "CloudWatch Logs role ARN must be set in account settings" until the region's account
+ *   setting names a role that `apigateway.amazonaws.com` can assume
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
  * - The OpenSearch Service service-linked role, which VPC domains need. IAM is global, so only
  *   one baseline per account creates it (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/slr-aos.html).
@@ -64,7 +64,7 @@ export class AccountBaseline extends Construct {
       role.applyRemovalPolicy(RemovalPolicy.RETAIN);
       acknowledgeFinding(role, {
         id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${API_GATEWAY_LOGS_POLICY}]`,
-        reason: 'API Gateway uses this one role for the logs of every REST API in the account and region, so its log groups cannot be named in advance; AmazonAPIGatewayPushToCloudWatchLogs is the policy the API Gateway logging guide prescribes, and only apigateway.amazonaws.com may assume the role.',
+        reason: 'API Gateway uses this one role for the logs of every REST API in the account and region, so its log groups cannot be named in advance; AmazonAPIGatewayPushToCloudWatchLogs is the policy the API Gateway logging guide names as having all required permissions, and only apigateway.amazonaws.com may assume the role.',
       });
       this.apiGatewayCloudWatchRole = role;
       this.apiGatewayAccount = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
