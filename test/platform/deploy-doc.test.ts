@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnElement, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnResource, Stack } from 'aws-cdk-lib';
 import type * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -82,6 +82,17 @@ describe('bin/ wiring and docs/deploy.md', () => {
       const maxInstances = (endpoint.scalableTarget.node.defaultChild as appscaling.CfnScalableTarget).maxCapacity;
       expect(deployDoc).toContain(`| SageMaker \`${endpoint.instanceSelection.instanceType.name} for endpoint usage\` (prod, example endpoint) | ${maxInstances} (auto scaling maximum), **${2 * maxInstances}** during a blue/green update`);
     }
+  });
+
+  it('says what the account needs for every resource type the templates hold', () => {
+    const section = deployDoc.slice(deployDoc.indexOf('### What each resource type needs from the account'), deployDoc.indexOf('## 3. The account baseline'));
+    const patterns = section.split('\n').filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split(' | ')[0].matchAll(/`([A-Za-z0-9:*]+)`/g)].map((match) => match[1]));
+    const covered = (type: string) => patterns.some((pattern) => new RegExp(`^${pattern.replace(/\*/g, '.*')}$`).test(type));
+    const types = new Set([...stages.flatMap((stage) => [stage.platform, ...(stage.lakeReplica ? [stage.lakeReplica] : [])]), ...baselines.flatMap((stage) => stage.baselines)]
+      .flatMap((stack) => stack.node.findAll().filter((node): node is CfnResource => node instanceof CfnResource).map((resource) => resource.cfnResourceType)));
+    expect(types.size).toBeGreaterThan(40);
+    expect([...types].filter((type) => !covered(type))).toEqual([]);
   });
 
   it('states the network and log quotas one environment uses', () => {
