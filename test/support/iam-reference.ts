@@ -8,6 +8,7 @@ export interface FoundStatement {
   readonly resourceType: string;
   /** The template property that holds the document, e.g. `KeyPolicy` or `Policies.0.PolicyDocument`. */
   readonly property: string;
+  /** The statement as the template holds it (Effect, Action/NotAction, Resource, Condition, ...). */
   readonly statement: Record<string, unknown>;
 }
 
