@@ -39,3 +39,6 @@ export * from './gateway/ai-gateway';
 export * from './foundation/access-log-bucket';
 export * from './foundation/data-key';
 export * from './data-lake/lake-bucket';
+export * from './account-baseline/account-baseline';
+export * from './account-baseline/plan';
+export * from './account-baseline/account-baseline-stack';

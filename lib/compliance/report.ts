@@ -91,12 +91,16 @@ const count = (record: Record<string, number>): number => Object.values(record).
 
 /** A few lines for the terminal: one per stack. */
 export function formatSummary(stacks: StackCompliance[]): string {
+  const label = (s: StackCompliance) => s.tags['paved-road:environment'] ?? s.path;
+  const labelWidth = Math.max(10, ...stacks.map((s) => label(s).length));
+  const nameWidth = Math.max(28, ...stacks.map((s) => s.stackName.length));
   const lines = stacks.map((s) => {
-    const env = s.tags['paved-road:environment'] ?? s.path;
     const zone = s.tags['paved-road:residency-zone'] ?? '-';
-    return `  ${env.padEnd(10)} ${s.region.padEnd(14)} zone ${zone.padEnd(3)} ${s.stackName.padEnd(28)} ${String(count(s.resourceTypes)).padStart(4)} resources  ${String(groupAcknowledgments(s.acknowledgments).length).padStart(3)} acknowledgments`;
+    return `  ${label(s).padEnd(labelWidth)} ${s.region.padEnd(14)} zone ${zone.padEnd(3)} ${s.stackName.padEnd(nameWidth)} ${String(count(s.resourceTypes)).padStart(4)} resources  ${String(groupAcknowledgments(s.acknowledgments).length).padStart(3)} acknowledgments`;
   });
-  const environments = new Set(stacks.map((s) => s.tags['paved-road:environment'] ?? s.path)).size;
+  // Environments are what the stacks' environment tags name; an account baseline serves
+  // environments without being one.
+  const environments = new Set(stacks.map((s) => s.tags['paved-road:environment']).filter((name) => name !== undefined)).size;
   return [`paved-road: ${environments} environment(s), ${stacks.length} stack(s), 0 unacknowledged findings`, ...lines].join('\n');
 }
 

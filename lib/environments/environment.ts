@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import type { AccountBaselineProps } from '../account-baseline/account-baseline';
 import { PavedRoadError } from '../core/errors';
 import { RegionCatalogue, type RegionInfo } from '../residency/region-catalogue';
 import { ResidencyZone, resolveRegionInfo } from '../residency/residency-zone';
@@ -22,6 +23,13 @@ export interface EnvironmentSpec {
    * @default - the entry from lib/residency/region-catalogue.ts; an unknown region is refused
    */
   readonly regionInfo?: RegionInfo;
+  /**
+   * What the account baseline of this environment's account and region creates (docs/deploy.md).
+   * Environments sharing an account and region share one baseline and must agree.
+   * @default - everything a fresh account needs: the API Gateway CloudWatch Logs role of the
+   * region and the account's OpenSearch service-linked role
+   */
+  readonly accountBaseline?: AccountBaselineProps;
 }
 
 /** A validated environment: the spec plus everything resolved from the catalogue. */

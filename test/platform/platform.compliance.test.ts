@@ -26,6 +26,10 @@ describe('default platform', () => {
     expect(stages.map((stage) => stage.stageName)).toEqual(['eu-prod', 'eu-dev', 'in-prod', 'us-prod']);
     const stacks = readCompliance(assemblyDirectory);
     expect(stacks.map((s) => [s.stackName, s.region]).sort()).toEqual([
+      ['paved-road-account-baseline', 'ap-south-1'],
+      ['paved-road-account-baseline', 'eu-central-1'],
+      ['paved-road-account-baseline', 'eu-west-1'],
+      ['paved-road-account-baseline', 'us-east-1'],
       ['paved-road-eu-dev', 'eu-west-1'],
       ['paved-road-eu-prod', 'eu-central-1'],
       ['paved-road-eu-prod-lake-replica', 'eu-west-1'],
@@ -66,7 +70,8 @@ describe('default platform', () => {
 
   it('prints a summary line per environment', () => {
     const summary = formatSummary(readCompliance(assemblyDirectory));
-    expect(summary).toMatch(/^paved-road: 4 environment\(s\), 7 stack\(s\), 0 unacknowledged findings/);
+    expect(summary).toMatch(/^paved-road: 4 environment\(s\), 11 stack\(s\), 0 unacknowledged findings/);
+    expect(summary).toMatch(/baseline-333333333333\/ap-south-1\s+ap-south-1\s+zone IN\s+paved-road-account-baseline\s+3 resources\s+1 acknowledgments/);
     expect(summary).toMatch(/in-prod\s+ap-south-1\s+zone IN/);
     expect(summary).toMatch(/in-prod\s+ap-south-2\s+zone IN\s+paved-road-in-prod-lake-replica/);
   });
