@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from '../shared/zod';
+import * as z from 'zod/mini';
+import '../shared/zod-messages';
 import { type Embedder, type EmbeddingModel, INVOKE_TITAN_EMBEDDING, embedTexts } from '../shared/embeddings';
 import { nonEmpty } from '../shared/config';
 import type { OperationContract } from '../shared/operation-contract';

@@ -1,4 +1,5 @@
-import { z } from '../shared/zod';
+import * as z from 'zod/mini';
+import '../shared/zod-messages';
 import { type Embedder, type EmbeddingModel, INVOKE_TITAN_EMBEDDING, embedText } from '../shared/embeddings';
 import { EmbeddingThrottledError, RequestError } from '../shared/errors';
 import type { OperationContract } from '../shared/operation-contract';

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from '../shared/zod';
+import * as z from 'zod/mini';
 import { AwsHttp, credentialsFromEnv } from '../shared/aws-http';
 import { coercedInt, nonEmpty, readEnv } from '../shared/config';
 import { TitanEmbeddings } from '../shared/embeddings';

@@ -1,5 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { z } from '../shared/zod';
+import * as z from 'zod/mini';
+import '../shared/zod-messages';
 import { coercedInt, nonEmpty } from '../shared/config';
 import type { OperationContract } from '../shared/operation-contract';
 import {

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { z } from '../shared/zod';
+import * as z from 'zod/mini';
 import { AwsHttp, credentialsFromEnv } from '../shared/aws-http';
 import { nonEmpty, readEnv } from '../shared/config';
 import { SearchDomain } from '../shared/opensearch';

@@ -1,4 +1,5 @@
-import { z } from './zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 import type { AwsHttp } from './aws-http';
 import { EmbeddingThrottledError } from './errors';
 import type { OperationContract } from './operation-contract';
