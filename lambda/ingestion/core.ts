@@ -28,6 +28,17 @@ export const S3ObjectEvent = z.object({
 });
 export type S3ObjectEvent = z.infer<typeof S3ObjectEvent>;
 
+/** The ingestion function's call bounds and the time it keeps back to report the batch (docs/retrieval.md, "Calls and their bounds"). */
+export const INGESTION_BOUNDS = {
+  calls: {
+    getObject: { attempts: 3, attemptTimeoutMs: 20_000, baseDelayMs: 200, maxDelayMs: 2_000 },
+    embedding: { attempts: 5, attemptTimeoutMs: 5_000, baseDelayMs: 200, maxDelayMs: 5_000 },
+    bulk: { attempts: 3, attemptTimeoutMs: 30_000, baseDelayMs: 500, maxDelayMs: 5_000 },
+    deleteByQuery: { attempts: 3, attemptTimeoutMs: 30_000, baseDelayMs: 500, maxDelayMs: 5_000 },
+  },
+  responseMarginMs: 5_000,
+} as const;
+
 /** Settings of an ingestion run. */
 export interface IngestionConfig {
   /** The curated bucket: the only bucket whose objects are ingested. */

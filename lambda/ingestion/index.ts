@@ -7,7 +7,7 @@ import { coercedInt, nonEmpty, readEnv } from '../shared/config';
 import { TitanEmbeddings } from '../shared/embeddings';
 import { SearchDomain } from '../shared/opensearch';
 import { deadlineOf } from '../shared/retry';
-import { type IngestionConfig, type IngestionObserver, ingestBatch } from './core';
+import { INGESTION_BOUNDS, type IngestionConfig, type IngestionObserver, ingestBatch } from './core';
 import { CuratedObjects } from './curated-objects';
 
 const logger = new Logger({ serviceName: 'ingestion' });
@@ -34,15 +34,8 @@ const config: IngestionConfig = {
   model,
   embeddingBatchSize: 8,
   bulkBatchSize: 100,
-  calls: {
-    getObject: { attempts: 3, attemptTimeoutMs: 20_000, baseDelayMs: 200, maxDelayMs: 2_000 },
-    embedding: { attempts: 5, attemptTimeoutMs: 5_000, baseDelayMs: 200, maxDelayMs: 5_000 },
-    bulk: { attempts: 3, attemptTimeoutMs: 30_000, baseDelayMs: 500, maxDelayMs: 5_000 },
-    deleteByQuery: { attempts: 3, attemptTimeoutMs: 30_000, baseDelayMs: 500, maxDelayMs: 5_000 },
-  },
+  calls: INGESTION_BOUNDS.calls,
 };
-/** Time kept back from the function timeout to report the batch's failed messages. */
-const RESPONSE_MARGIN_MS = 5_000;
 
 const observer: IngestionObserver = {
   outcome(messageId, outcome) {
@@ -63,7 +56,7 @@ const observer: IngestionObserver = {
 /** SQS handler (ReportBatchItemFailures): EventBridge S3 events -> chunks in the index. */
 export const handler = async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
   try {
-    return await ingestBatch(clients, config, event, observer, deadlineOf(context, RESPONSE_MARGIN_MS, 60_000));
+    return await ingestBatch(clients, config, event, observer, deadlineOf(context, INGESTION_BOUNDS.responseMarginMs, 60_000));
   } finally {
     metrics.publishStoredMetrics();
   }

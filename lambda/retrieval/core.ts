@@ -24,6 +24,13 @@ export const RetrievalRequest = z.object({
 });
 export type RetrievalRequest = z.infer<typeof RetrievalRequest>;
 
+/** The retrieval function's call bounds and the time it keeps back to answer (docs/retrieval.md, "Calls and their bounds"). */
+export const RETRIEVAL_BOUNDS = {
+  embedding: { attempts: 3, attemptTimeoutMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000 },
+  search: { attempts: 2, attemptTimeoutMs: 5_000, baseDelayMs: 100, maxDelayMs: 500 },
+  responseMarginMs: 500,
+} as const;
+
 /** Where and how to search. */
 export interface RetrievalConfig {
   /** Index holding the chunks. */

@@ -8,7 +8,7 @@ import { TitanEmbeddings } from '../shared/embeddings';
 import { RequestError } from '../shared/errors';
 import { SearchDomain } from '../shared/opensearch';
 import { deadlineOf } from '../shared/retry';
-import { type RetrievalConfig, parseRequest, retrieve } from './core';
+import { RETRIEVAL_BOUNDS, type RetrievalConfig, parseRequest, retrieve } from './core';
 
 const logger = new Logger({ serviceName: 'retrieval' });
 const metrics = new Metrics({ namespace: 'PavedRoad/Retrieval', serviceName: 'retrieval' });
@@ -28,11 +28,9 @@ const config: RetrievalConfig = {
   pipelineName: env.PIPELINE_NAME,
   model,
   candidateMultiplier: 4,
-  embedding: { attempts: 3, attemptTimeoutMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000 },
-  search: { attempts: 2, attemptTimeoutMs: 5_000, baseDelayMs: 100, maxDelayMs: 500 },
+  embedding: RETRIEVAL_BOUNDS.embedding,
+  search: RETRIEVAL_BOUNDS.search,
 };
-/** Time kept back from the function timeout to answer after the last call gave up. */
-const RESPONSE_MARGIN_MS = 500;
 
 const TenantId = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/));
 
@@ -54,7 +52,7 @@ export const handler = async (event: APIGatewayProxyEvent, context?: Pick<Contex
   try {
     const tenantId = tenantOf(event);
     const request = parseRequest(event.body);
-    const chunks = await retrieve(clients, config, tenantId, request, deadlineOf(context, RESPONSE_MARGIN_MS));
+    const chunks = await retrieve(clients, config, tenantId, request, deadlineOf(context, RETRIEVAL_BOUNDS.responseMarginMs));
     metrics.addMetric('ChunksReturned', MetricUnit.Count, chunks.length);
     return respond(200, { chunks });
   } catch (error) {

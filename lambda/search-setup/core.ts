@@ -63,6 +63,13 @@ export interface SetupResult {
   readonly data: Record<string, string>;
 }
 
+/** The setup function's call bounds and the time it keeps back to answer CloudFormation (docs/retrieval.md, "Calls and their bounds"). */
+export const SETUP_BOUNDS = {
+  calls: { attempts: 4, attemptTimeoutMs: 30_000, baseDelayMs: 1_000, maxDelayMs: 10_000 },
+  // The response PUT to CloudFormation may take 10 s.
+  responseMarginMs: 15_000,
+} as const;
+
 /** What the deployed setup function is configured for; the operation contracts name the same. */
 export interface SetupConfig {
   /** The index its role may manage. */

@@ -5,7 +5,7 @@ import { AwsHttp, credentialsFromEnv } from '../shared/aws-http';
 import { nonEmpty, readEnv } from '../shared/config';
 import { SearchDomain } from '../shared/opensearch';
 import { deadlineOf } from '../shared/retry';
-import { type SetupConfig, setup } from './core';
+import { SETUP_BOUNDS, type SetupConfig, setup } from './core';
 import { sendResponse } from './response';
 
 const logger = new Logger({ serviceName: 'search-setup' });
@@ -21,10 +21,8 @@ const config: SetupConfig = {
   indexName: env.INDEX_NAME,
   pipelineName: env.PIPELINE_NAME,
   retainOnDelete: env.RETAIN_ON_DELETE === 'true',
-  calls: { attempts: 4, attemptTimeoutMs: 30_000, baseDelayMs: 1_000, maxDelayMs: 10_000 },
+  calls: SETUP_BOUNDS.calls,
 };
-/** Time kept back from the function timeout to answer CloudFormation (the response PUT has 10 s). */
-const RESPONSE_MARGIN_MS = 15_000;
 
 /**
  * CloudFormation custom-resource handler (invoked directly through its service token): applies the
@@ -34,7 +32,7 @@ const RESPONSE_MARGIN_MS = 15_000;
 export const handler = async (event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<void> => {
   const fallbackId = event.RequestType === 'Create' ? `failed-${event.RequestId}` : event.PhysicalResourceId;
   try {
-    const result = await setup({ search }, config, event, deadlineOf(context, RESPONSE_MARGIN_MS, 60_000));
+    const result = await setup({ search }, config, event, deadlineOf(context, SETUP_BOUNDS.responseMarginMs, 60_000));
     logger.info('search setup applied', { requestType: event.RequestType, ...result.data });
     await sendResponse(event, { Status: 'SUCCESS', PhysicalResourceId: result.physicalResourceId, Data: result.data });
   } catch (error) {

@@ -118,6 +118,7 @@ describe('search setup', () => {
   it('updates an existing index in place and switches the pipeline to RRF', async () => {
     const { result, requests } = run(update({ Fusion: 'rrf', Replicas: '2', Engine: 'faiss' }), indexPresent);
     await result;
+    expect(requests[4]).toEqual({ method: 'PUT', path: '/_plugins/_security/api/audit/config', body: auditConfigBody() });
     expect(requests.slice(5).map((r) => `${r.method} ${r.path}`)).toEqual(['HEAD /chunks', 'PUT /chunks/_mapping', 'PUT /chunks/_settings', 'PUT /_search/pipeline/hybrid-search']);
     expect((requests[6].body as typeof expectedMapping).properties.embedding.method).toEqual({ name: 'hnsw', engine: 'faiss', space_type: 'innerproduct', parameters: { m: 16, ef_construction: 128 } });
     expect(requests[7].body).toEqual({ index: { number_of_replicas: 2 } });
