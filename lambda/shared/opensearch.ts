@@ -7,7 +7,7 @@ import { SECURITY_ROLES } from './search-index';
 /*
  * The OpenSearch REST operations the retrieval capability uses, over SigV4-signed HTTPS to the
  * domain's VPC endpoint (signing name `es`), instead of @opensearch-project/opensearch and its
- * dependencies (docs/adr/0004). Each method sends one documented request:
+ * dependencies (docs/adr/0005). Each method sends one documented request:
  * https://docs.opensearch.org/latest/api-reference/
  *
  * OpenSearch Service authorizes a request as `es:ESHttp<Method>` on the domain ARN followed by
