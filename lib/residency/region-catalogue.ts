@@ -4,8 +4,9 @@
  *
  * Sources: AWS Regional Services lists, the Bedrock cross-region inference profile
  * documentation (geographic prefixes), the Deep Learning Containers region table
- * (registry accounts) and the OpenSearch Service version announcements (engine versions). GPU families list only those known to be offered for SageMaker
- * real-time inference in the region; an empty list means "not verified", not "none".
+ * (registry accounts) and the OpenSearch Service version announcements (engine versions). GPU
+ * families list only those known to be offered for SageMaker real-time inference in the region;
+ * an empty list means "not verified", not "none".
  * Extend this file when AWS adds a region or capacity; never guess in code.
  */
 
