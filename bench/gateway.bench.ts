@@ -66,7 +66,7 @@ async function bundle(name: string, entry: string): Promise<{ bytes: number; loa
     AWS_REGION: 'eu-central-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'bench',
     GATEWAY_MODELS: JSON.stringify({ chatModels: config.chatModels }), GUARDRAIL_IDENTIFIER: 'g', GUARDRAIL_VERSION: '1', BUDGET_TABLE: 't', AUDIT_BUCKET: 'audit', AUDIT_KEY_ARN: 'k',
     DOMAIN_ENDPOINT: 'vpc-x.eu-central-1.es.amazonaws.com', INDEX_NAME: 'chunks', PIPELINE_NAME: 'hybrid', EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0', EMBEDDING_DIMENSIONS: '1024',
-    DATA_CLASS: 'CONFIDENTIAL', CHUNK_SIZE: '800', CHUNK_OVERLAP: '100',
+    DATA_CLASS: 'CONFIDENTIAL', CHUNK_SIZE: '800', CHUNK_OVERLAP: '100', CURATED_BUCKET: 'curated', RETAIN_ON_DELETE: 'true',
   };
   const loads: number[] = [];
   for (let i = 0; i < 7; i++) {

@@ -1,36 +1,40 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { S3Client } from '@aws-sdk/client-s3';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
-import { createBedrockClient, createSearchClient } from '../shared/clients';
-import { readEnv } from '../shared/config';
-import { type IngestionObserver, ingestBatch } from './core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { AwsHttp, credentialsFromEnv } from '../shared/aws-http';
+import { coercedInt, nonEmpty, readEnv } from '../shared/config';
+import { TitanEmbeddings } from '../shared/embeddings';
+import { SearchDomain } from '../shared/opensearch';
+import { deadlineOf } from '../shared/retry';
+import { INGESTION_BOUNDS, type IngestionConfig, type IngestionObserver, ingestBatch } from './core';
+import { CuratedObjects } from './curated-objects';
 
 const logger = new Logger({ serviceName: 'ingestion' });
 const metrics = new Metrics({ namespace: 'PavedRoad/Retrieval', serviceName: 'ingestion' });
 const env = readEnv({
   AWS_REGION: z.string(),
-  DOMAIN_ENDPOINT: z.string().min(1),
-  INDEX_NAME: z.string().min(1),
-  DATA_CLASS: z.string().min(1),
-  EMBEDDING_MODEL_ID: z.string().min(1),
-  EMBEDDING_DIMENSIONS: z.coerce.number().int().positive(),
-  CHUNK_SIZE: z.coerce.number().int().positive(),
-  CHUNK_OVERLAP: z.coerce.number().int().nonnegative(),
+  DOMAIN_ENDPOINT: nonEmpty(),
+  INDEX_NAME: nonEmpty(),
+  CURATED_BUCKET: nonEmpty(),
+  DATA_CLASS: nonEmpty(),
+  EMBEDDING_MODEL_ID: nonEmpty(),
+  EMBEDDING_DIMENSIONS: coercedInt(1),
+  CHUNK_SIZE: coercedInt(1),
+  CHUNK_OVERLAP: coercedInt(0),
 });
-const clients = {
-  search: createSearchClient(env.DOMAIN_ENDPOINT, env.AWS_REGION, { requestTimeoutMs: 30_000, maxRetries: 2 }),
-  bedrock: createBedrockClient(env.AWS_REGION, { requestTimeoutMs: 5_000, maxRetries: 4 }),
-  s3: new S3Client({ region: env.AWS_REGION, maxAttempts: 3 }),
-};
-const config = {
+const model = { modelId: env.EMBEDDING_MODEL_ID, dimensions: env.EMBEDDING_DIMENSIONS };
+const http = new AwsHttp(env.AWS_REGION, credentialsFromEnv(process.env));
+const clients = { search: new SearchDomain(http, env.DOMAIN_ENDPOINT), embedder: new TitanEmbeddings(http, model), objects: new CuratedObjects(http) };
+const config: IngestionConfig = {
+  curatedBucket: env.CURATED_BUCKET,
   indexName: env.INDEX_NAME,
   dataClass: env.DATA_CLASS,
   chunking: { size: env.CHUNK_SIZE, overlap: env.CHUNK_OVERLAP },
-  model: { modelId: env.EMBEDDING_MODEL_ID, dimensions: env.EMBEDDING_DIMENSIONS },
+  model,
   embeddingBatchSize: 8,
   bulkBatchSize: 100,
+  calls: INGESTION_BOUNDS.calls,
 };
 
 const observer: IngestionObserver = {
@@ -50,9 +54,9 @@ const observer: IngestionObserver = {
 };
 
 /** SQS handler (ReportBatchItemFailures): EventBridge S3 events -> chunks in the index. */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
   try {
-    return await ingestBatch(clients, config, event, observer);
+    return await ingestBatch(clients, config, event, observer, deadlineOf(context, INGESTION_BOUNDS.responseMarginMs, 60_000));
   } finally {
     metrics.publishStoredMetrics();
   }

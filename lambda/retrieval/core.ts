@@ -1,22 +1,35 @@
-import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import type { Client } from '@opensearch-project/opensearch';
-import { z } from 'zod';
-import { type EmbeddingModel, embedText } from '../shared/embeddings';
+import * as z from 'zod/mini';
+import '../shared/zod-messages';
+import { type Embedder, type EmbeddingModel, INVOKE_TITAN_EMBEDDING, embedText } from '../shared/embeddings';
 import { EmbeddingThrottledError, RequestError } from '../shared/errors';
+import type { OperationContract } from '../shared/operation-contract';
+import { SEARCH_CHUNKS, type SearchDomainApi } from '../shared/opensearch';
+import { type CallPolicy, type Clock, SYSTEM_CLOCK, callWithRetries, isThrottling } from '../shared/retry';
 import { FIELDS, FILTERABLE_FIELDS } from '../shared/search-index';
 
-const FilterValue = z.union([z.string().min(1).max(1024), z.array(z.string().min(1).max(1024)).min(1).max(100)]);
+/** Every AWS operation the retrieval function performs: what its role and the domain access policy must allow. */
+export const RETRIEVAL_OPERATIONS: readonly OperationContract[] = [INVOKE_TITAN_EMBEDDING, SEARCH_CHUNKS];
+
+const FilterString = z.string().check(z.minLength(1), z.maxLength(1024));
+const FilterValue = z.union([FilterString, z.array(FilterString).check(z.minLength(1), z.maxLength(100))]);
 
 /**
  * The request body. Unknown top-level keys (e.g. a `tenantId`) are dropped: the tenant comes from
  * the caller's identity only. Filters accept only the metadata fields in {@link FILTERABLE_FIELDS}.
  */
 export const RetrievalRequest = z.object({
-  query: z.string().trim().min(1).max(2_000),
-  filters: z.partialRecord(z.enum(FILTERABLE_FIELDS), FilterValue).optional(),
-  k: z.number().int().min(1).max(50).default(5),
+  query: z.string().check(z.trim(), z.minLength(1), z.maxLength(2_000)),
+  filters: z.optional(z.partialRecord(z.enum(FILTERABLE_FIELDS), FilterValue)),
+  k: z._default(z.int().check(z.gte(1), z.lte(50)), 5),
 });
 export type RetrievalRequest = z.infer<typeof RetrievalRequest>;
+
+/** The retrieval function's call bounds and the time it keeps back to answer (docs/retrieval.md, "Calls and their bounds"). */
+export const RETRIEVAL_BOUNDS = {
+  embedding: { attempts: 3, attemptTimeoutMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000 },
+  search: { attempts: 2, attemptTimeoutMs: 5_000, baseDelayMs: 100, maxDelayMs: 500 },
+  responseMarginMs: 500,
+} as const;
 
 /** Where and how to search. */
 export interface RetrievalConfig {
@@ -28,6 +41,17 @@ export interface RetrievalConfig {
   readonly model: EmbeddingModel;
   /** Candidates each sub-query returns before fusion, as a multiple of k. */
   readonly candidateMultiplier: number;
+  /** Bounds of the embedding call. */
+  readonly embedding: CallPolicy;
+  /** Bounds of the search call. */
+  readonly search: CallPolicy;
+}
+
+/** The retrieval function's dependencies. */
+export interface RetrievalClients {
+  readonly search: SearchDomainApi;
+  readonly embedder: Embedder;
+  readonly clock?: Clock;
 }
 
 /** One retrieved chunk with its citation. */
@@ -44,7 +68,7 @@ export interface RetrievedChunk {
 }
 
 const Hit = z.object({
-  _score: z.number().nullable(),
+  _score: z.nullable(z.number()),
   _source: z.object({
     [FIELDS.text]: z.string(),
     [FIELDS.docId]: z.string(),
@@ -102,28 +126,27 @@ export function hybridQuery(request: RetrievalRequest, tenantId: string, vector:
 
 /**
  * Embeds the query, runs one hybrid query through the search pipeline scoped to `tenantId`, and
- * returns the chunks with citations.
- * @throws RequestError 503 when the embedding model throttles
+ * returns the chunks with citations. Both calls are retried within `deadline` (epoch ms).
+ * @throws RequestError 503 when the embedding model or the domain throttles after the retries
  */
-export async function retrieve(
-  clients: { readonly search: Client; readonly bedrock: BedrockRuntimeClient },
-  config: RetrievalConfig,
-  tenantId: string,
-  request: RetrievalRequest,
-): Promise<RetrievedChunk[]> {
+export async function retrieve(clients: RetrievalClients, config: RetrievalConfig, tenantId: string, request: RetrievalRequest, deadline: number): Promise<RetrievedChunk[]> {
+  const clock = clients.clock ?? SYSTEM_CLOCK;
   let vector: number[];
   try {
-    vector = await embedText(clients.bedrock, config.model, request.query);
+    vector = await embedText(clients.embedder, request.query, config.embedding, deadline, clock);
   } catch (error) {
     if (error instanceof EmbeddingThrottledError) throw new RequestError(503, 'EMBEDDING_THROTTLED', error.message);
     throw error;
   }
-  const response = await clients.search.search({
-    index: config.indexName,
-    search_pipeline: config.pipelineName,
-    body: hybridQuery(request, tenantId, vector, config.candidateMultiplier) as never,
-  });
-  const hits = SearchResponse.parse(response.body).hits.hits;
+  const body = hybridQuery(request, tenantId, vector, config.candidateMultiplier);
+  let response: unknown;
+  try {
+    response = await callWithRetries('the search domain', (signal) => clients.search.search(config.indexName, config.pipelineName, body, signal), config.search, deadline, clock);
+  } catch (error) {
+    if (isThrottling(error)) throw new RequestError(503, 'SEARCH_THROTTLED', 'the search domain is busy; retry later');
+    throw error;
+  }
+  const hits = SearchResponse.parse(response).hits.hits;
   return hits.map((hit) => ({
     text: hit._source.text,
     score: hit._score ?? 0,

@@ -95,9 +95,10 @@ export class AwsHttp {
    * Sends one request of `operation`, signed with its signing name. Every call names the
    * operation contract it fulfils, so no binding can reach AWS without declaring what IAM must
    * allow (./operation-contract). The caller owns retries and fallback: nothing is retried here.
+   * `body` is absent for GET and HEAD, which carry none.
    * @throws AwsApiError with the service's error type, or `NetworkingError` when no response came
    */
-  async request(operation: OperationContract, url: string, init: { method?: string; headers: Record<string, string>; body: string }, signal?: AbortSignal): Promise<Response> {
+  async request(operation: OperationContract, url: string, init: { method?: string; headers: Record<string, string>; body?: string }, signal?: AbortSignal): Promise<Response> {
     const service = operation.signingName;
     let signer = this.signers.get(service);
     if (!signer) {

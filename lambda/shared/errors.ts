@@ -12,7 +12,7 @@ export class RequestError extends Error {
   }
 }
 
-/** The embedding model throttled us after the SDK's bounded retries. */
+/** The embedding model still throttled after the bounded retries of the call. */
 export class EmbeddingThrottledError extends Error {
   constructor() {
     super('the embedding model is throttling requests; retry later');

@@ -19,6 +19,9 @@ export const FIELDS = {
   ingestedAt: 'ingested_at',
 } as const;
 
+/** OpenSearch security roles of the retrieval and ingestion functions (the setup function is the master user). */
+export const SECURITY_ROLES = { retrieval: 'paved_road_retrieval', ingestion: 'paved_road_ingestion' } as const;
+
 /** Metadata fields a caller may filter on (exact match). `tenant_id` is never one of them. */
 export const FILTERABLE_FIELDS = [FIELDS.docId, FIELDS.sourceUri, FIELDS.dataClass, FIELDS.contentType] as const;
 
@@ -140,4 +143,55 @@ export function pipelineBody(spec: PipelineSpec): Record<string, unknown> {
 /** A short content hash of a pipeline definition; any change to it changes the version. */
 export function pipelineVersion(definition: unknown): string {
   return createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 12);
+}
+
+/**
+ * The security plugin's audit configuration, which the setup function (the master user, mapped to
+ * `security_manager`) applies: publishing AUDIT_LOGS to CloudWatch is only step one, the plugin
+ * logs nothing until its configuration is enabled.
+ * https://docs.aws.amazon.com/opensearch-service/latest/developerguide/audit-logs.html
+ * https://docs.opensearch.org/latest/security/api/audit/update-audit-configuration/
+ *
+ * What is logged, and why:
+ * - REST and transport layers, every category except AUTHENTICATED and GRANTED_PRIVILEGES, which
+ *   AWS recommends excluding because they log every valid request. What remains are the security
+ *   events: FAILED_LOGIN, MISSING_PRIVILEGES, BAD_HEADERS, SSL_EXCEPTION, attempts on the security
+ *   index and INDEX_EVENT (index creation, deletion, mapping and settings changes).
+ * - Compliance logging of the security configuration (`internal_config`): role and role-mapping
+ *   changes are recorded. No document reads or writes are watched (`read_watched_fields` and
+ *   `write_watched_indices` empty): that would log one line per chunk access; the ingestion
+ *   function logs every indexed and deleted document instead.
+ * - No request bodies (`log_request_body: false`) and metadata only for compliance events: the
+ *   bodies carry tenant content (queries, chunk text, embeddings), which must not reach a log.
+ *   Sensitive headers (the SigV4 Authorization header) are excluded; no user is exempt.
+ */
+export function auditConfigBody(): Record<string, unknown> {
+  const excluded = ['AUTHENTICATED', 'GRANTED_PRIVILEGES'];
+  return {
+    enabled: true,
+    audit: {
+      enable_rest: true,
+      disabled_rest_categories: excluded,
+      enable_transport: true,
+      disabled_transport_categories: excluded,
+      resolve_bulk_requests: false,
+      log_request_body: false,
+      resolve_indices: true,
+      exclude_sensitive_headers: true,
+      ignore_users: [],
+      ignore_requests: [],
+    },
+    compliance: {
+      enabled: true,
+      internal_config: true,
+      external_config: false,
+      read_metadata_only: true,
+      read_watched_fields: {},
+      read_ignore_users: [],
+      write_metadata_only: true,
+      write_log_diffs: false,
+      write_watched_indices: [],
+      write_ignore_users: [],
+    },
+  };
 }

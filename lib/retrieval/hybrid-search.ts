@@ -9,7 +9,10 @@ import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { pipelineBody, pipelineVersion } from '../../lambda/shared/search-index';
+import { INGESTION_OPERATIONS } from '../../lambda/ingestion/core';
+import { RETRIEVAL_OPERATIONS } from '../../lambda/retrieval/core';
+import { SETUP_OPERATIONS } from '../../lambda/search-setup/core';
+import { SECURITY_ROLES, pipelineBody, pipelineVersion } from '../../lambda/shared/search-index';
 import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
@@ -196,6 +199,7 @@ export class HybridSearch extends Construct implements IHybridSearch {
       description: 'Creates and updates the retrieval index, search pipeline and security roles (custom resource)',
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 1,
+      operations: SETUP_OPERATIONS,
     });
     this.retrievalFunction = new PavedRoadFunction(this, 'RetrievalFunction', {
       foundation,
@@ -203,6 +207,7 @@ export class HybridSearch extends Construct implements IHybridSearch {
       description: 'Hybrid retrieval for the authenticated tenant: chunks with citations',
       timeout: Duration.seconds(15),
       memorySize: 1024,
+      operations: RETRIEVAL_OPERATIONS,
     });
     this.retrievalFunctionArn = this.retrievalFunction.functionArn;
     this.ingestionFunction = new PavedRoadFunction(this, 'IngestionFunction', {
@@ -212,6 +217,7 @@ export class HybridSearch extends Construct implements IHybridSearch {
       timeout: Duration.minutes(5),
       memorySize: 1024,
       reservedConcurrentExecutions: 5,
+      operations: INGESTION_OPERATIONS,
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -244,10 +250,14 @@ export class HybridSearch extends Construct implements IHybridSearch {
       })),
     });
 
+    const engine = env.regionInfo.openSearchEngine;
+    if (!engine) {
+      throw new PavedRoadError(`${this.node.path}: the region catalogue records no OpenSearch engine version for ${region}; check \`aws opensearch list-versions --region ${region}\` and record one in lib/residency/region-catalogue.ts`);
+    }
     const prod = stage.isProd;
     this.domain = new opensearch.Domain(this, 'Resource', {
       domainName,
-      version: opensearch.EngineVersion.OPENSEARCH_3_7,
+      version: opensearch.EngineVersion.openSearch(engine.version.replace(/^OpenSearch_/, '')),
       vpc: foundation.vpc,
       vpcSubnets: [foundation.workloadSubnets],
       securityGroups: [this.securityGroup],
@@ -276,48 +286,71 @@ export class HybridSearch extends Construct implements IHybridSearch {
         auditLogGroup: logGroups.audit,
       },
       suppressLogsResourcePolicy: true,
-      automatedSnapshotStartHour: 2,
       enableAutoSoftwareUpdate: true,
       offPeakWindowEnabled: true,
       removalPolicy,
     });
     this.domain.node.addDependency(logsPolicy);
-    // Resource policy: only the three function roles may send signed requests; fine-grained access
-    // control then limits each to its OpenSearch role. Native property, no custom resource.
-    (this.domain.node.defaultChild as opensearch.CfnDomain).accessPolicies = {
-      Version: '2012-10-17',
-      Statement: [{
-        Effect: 'Allow',
-        Principal: { AWS: [setupFunction, this.retrievalFunction, this.ingestionFunction].map((fn) => fn.role!.roleArn) },
-        Action: 'es:ESHttp*',
-        Resource: `${domainArn}/*`,
-      }],
-    };
 
-    const allowHttp = (fn: PavedRoadFunction, actions: string[]) => fn.addToRolePolicy(new iam.PolicyStatement({
-      actions: actions.map((a) => `es:ESHttp${a}`),
-      resources: [this.domain.domainArn, `${this.domain.domainArn}/*`],
-    }));
-    allowHttp(setupFunction, ['Get', 'Head', 'Put', 'Post', 'Delete']);
-    allowHttp(this.retrievalFunction, ['Get', 'Head', 'Post']);
-    allowHttp(this.ingestionFunction, ['Get', 'Head', 'Post', 'Put']);
+    // What each function may send to the domain: the HTTP methods and paths its operation
+    // contracts name (lambda/shared/opensearch.ts), granted in its role's policy and in the domain
+    // access policy alike, since either one alone admits a same-account role. Fine-grained access
+    // control then limits the retrieval and ingestion roles to their OpenSearch roles; the setup
+    // role is the master user, so these paths are all that bound it.
+    const removesIndex = removalPolicy === RemovalPolicy.DESTROY;
+    const index = `/${this.indexName}`;
+    const pipelinePath = `/_search/pipeline/${PIPELINE_NAME}`;
+    const securityApi = (kind: string) => Object.values(SECURITY_ROLES).map((role) => `/_plugins/_security/api/${kind}/${role}`);
+    const domainHttp: Array<[PavedRoadFunction, Record<string, string[]>]> = [
+      [setupFunction, {
+        Put: [...securityApi('roles'), ...securityApi('rolesmapping'), '/_plugins/_security/api/audit/config', index, `${index}/_mapping`, `${index}/_settings`, pipelinePath],
+        Head: [index],
+        ...(removesIndex ? { Delete: [index, pipelinePath] } : {}),
+      }],
+      [this.retrievalFunction, { Post: [`${index}/_search`] }],
+      [this.ingestionFunction, { Post: [`${index}/_bulk`, `${index}/_delete_by_query`] }],
+    ];
+    const accessStatements: unknown[] = [];
+    for (const [fn, methods] of domainHttp) {
+      for (const [method, paths] of Object.entries(methods)) {
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: [`es:ESHttp${method}`], resources: paths.map((path) => `${this.domain.domainArn}${path}`) }));
+        accessStatements.push({ Effect: 'Allow', Principal: { AWS: fn.role!.roleArn }, Action: `es:ESHttp${method}`, Resource: paths.map((path) => `${domainArn}${path}`) });
+      }
+    }
+    // The domain cannot name its own ARN attribute in its access policy, so the ARN is built from its name.
+    (this.domain.node.defaultChild as opensearch.CfnDomain).accessPolicies = { Version: '2012-10-17', Statement: accessStatements };
+
     const embeddingModelArn = `arn:aws:bedrock:${region}::foundation-model/${EMBEDDING_MODEL_ID}`;
     for (const fn of [this.retrievalFunction, this.ingestionFunction]) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [embeddingModelArn] }));
     }
     this.ingestionFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [curatedBucket.arnForObjects('*')] }));
-    curatedBucket.encryptionKey?.grantDecrypt(this.ingestionFunction);
-
-    const endpoint = `https://${this.domain.domainEndpoint}`;
-    setupFunction.addEnvironment('DOMAIN_ENDPOINT', endpoint);
-    const embedding = { EMBEDDING_MODEL_ID, EMBEDDING_DIMENSIONS: String(dimensions) };
-    for (const [key, value] of Object.entries({ DOMAIN_ENDPOINT: endpoint, INDEX_NAME: this.indexName, PIPELINE_NAME: PIPELINE_NAME, ...embedding })) {
-      this.retrievalFunction.addEnvironment(key, value);
+    if (curatedBucket.encryptionKey) {
+      // S3 decrypts SSE-KMS objects with the caller's credentials, in the encryption context of the
+      // bucket ARN (Bucket Keys) or of the object ARN: https://docs.aws.amazon.com/kms/latest/developerguide/services-s3.html
+      this.ingestionFunction.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [curatedBucket.encryptionKey.keyArn],
+        conditions: {
+          'StringEquals': { 'kms:ViaService': `s3.${region}.amazonaws.com` },
+          'StringLike': { 'kms:EncryptionContext:aws:s3:arn': [curatedBucket.bucketArn, curatedBucket.arnForObjects('*')] },
+        },
+      }));
     }
-    for (const [key, value] of Object.entries({
-      DOMAIN_ENDPOINT: endpoint, INDEX_NAME: this.indexName, DATA_CLASS: dataClass.id, CHUNK_SIZE: String(chunkSize), CHUNK_OVERLAP: String(chunkOverlap), ...embedding,
-    })) {
-      this.ingestionFunction.addEnvironment(key, value);
+
+    // DOMAIN_ARN is read by the operation contracts, not by the handlers.
+    const domain = { DOMAIN_ENDPOINT: `https://${this.domain.domainEndpoint}`, DOMAIN_ARN: this.domain.domainArn, INDEX_NAME: this.indexName };
+    const embedding = { EMBEDDING_MODEL_ID, EMBEDDING_DIMENSIONS: String(dimensions) };
+    const environments: Array<[PavedRoadFunction, Record<string, string>]> = [
+      // Only a dev environment that may destroy data removes the index with the stack.
+      [setupFunction, { ...domain, PIPELINE_NAME, RETAIN_ON_DELETE: String(!removesIndex) }],
+      [this.retrievalFunction, { ...domain, PIPELINE_NAME, ...embedding }],
+      [this.ingestionFunction, {
+        ...domain, CURATED_BUCKET: curatedBucket.bucketName, DATA_CLASS: dataClass.id, CHUNK_SIZE: String(chunkSize), CHUNK_OVERLAP: String(chunkOverlap), ...embedding,
+      }],
+    ];
+    for (const [fn, variables] of environments) {
+      for (const [key, value] of Object.entries(variables)) fn.addEnvironment(key, value);
     }
 
     const fusion = props.fusion ?? HybridFusion.normalization();
@@ -338,8 +371,6 @@ export class HybridSearch extends Construct implements IHybridSearch {
         Fusion: fusion.technique,
         LexicalWeight: String(fusion.lexicalWeight),
         RankConstant: String(fusion.rankConstant),
-        // Only a dev environment that may destroy data removes the index with the stack.
-        RetainOnDelete: String(removalPolicy !== RemovalPolicy.DESTROY),
         IndexPattern: `${this.indexName}*`,
         RetrievalRoleArn: this.retrievalFunction.role!.roleArn,
         IngestionRoleArn: this.ingestionFunction.role!.roleArn,
@@ -382,7 +413,7 @@ export class HybridSearch extends Construct implements IHybridSearch {
       maxConcurrency: 5,
     }));
 
-    this.acknowledge(setupFunction, curatedBucket);
+    this.acknowledge(curatedBucket);
   }
 
   /** Lets `grantee` invoke the retrieval function (e.g. the API integration or the gateway). */
@@ -390,17 +421,13 @@ export class HybridSearch extends Construct implements IHybridSearch {
     return this.retrievalFunction.grantInvoke(grantee);
   }
 
-  private acknowledge(setupFunction: PavedRoadFunction, curatedBucket: s3.IBucket): void {
+  private acknowledge(curatedBucket: s3.IBucket): void {
     const dlqReason = 'This queue is the dead-letter queue of the ingestion queue; a DLQ of a DLQ would only move the same object events again. They stay 14 days for replay.';
     acknowledgeFinding(this.ingestionDeadLetters,
       { id: 'AwsSolutions-SQS3', reason: dlqReason },
       { id: 'Serverless-SQSRedrivePolicy', reason: dlqReason },
       { id: 'cdk-validator-cfnguard::sqs_dlq_check', reason: dlqReason },
     );
-    const domainPaths = 'OpenSearch authorizes by HTTP path below the domain ARN, so the resource must end in /*; it names this one domain, and fine-grained access control maps each role to its own index permissions.';
-    for (const fn of [setupFunction, this.retrievalFunction, this.ingestionFunction]) {
-      acknowledgeFinding(fn, { id: wildcardResourceFindingId(this, `${this.domain.domainArn}/*`), reason: domainPaths });
-    }
     acknowledgeFinding(this.ingestionFunction, {
       id: wildcardResourceFindingId(this, curatedBucket.arnForObjects('*')),
       reason: 'Ingestion reads any curated object its events name: keys are partitioned by tenant=<id>, which the function records on every chunk; GetObject is the only action granted on the curated bucket.',

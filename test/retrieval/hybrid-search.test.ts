@@ -1,17 +1,25 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { DESTROY_DEV_DATA_CONTEXT, DataClass, Foundation, ResidencyZone, Stage, bindEnvironment, resolveEnvironment } from '../../lib';
+import { DESTROY_DEV_DATA_CONTEXT, DataClass, Foundation, OPERATIONS_METADATA_KEY, RegionCatalogue, type RegionInfo, ResidencyZone, Stage, bindEnvironment, resolveEnvironment } from '../../lib';
 import { HybridFusion } from '../../lib/retrieval/hybrid-fusion';
 import { HybridSearch, type HybridSearchProps } from '../../lib/retrieval/hybrid-search';
 import { SearchInstanceType } from '../../lib/retrieval/sizing';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import type { PavedRoadFunction } from '../../lib/serverless/paved-road-function';
 import { testApp } from '../support/app';
 
 const MODEL_ARN = 'arn:aws:bedrock:eu-central-1::foundation-model/amazon.titan-embed-text-v2:0';
 
-function build(stage: Stage, props: Partial<HybridSearchProps> = {}, context: Record<string, unknown> = {}) {
+interface Where {
+  readonly region: string;
+  readonly zone: ResidencyZone;
+  readonly regionInfo?: RegionInfo;
+}
+
+function build(stage: Stage, props: Partial<HybridSearchProps> = {}, context: Record<string, unknown> = {}, where: Where = { region: 'eu-central-1', zone: ResidencyZone.EU }) {
   const app = testApp(context);
-  const environment = resolveEnvironment({ name: `eu-${stage.id}`, account: '111111111111', region: 'eu-central-1', zone: ResidencyZone.EU, stage });
+  const environment = resolveEnvironment({ name: `${where.zone.id.toLowerCase()}-${stage.id}`, account: '111111111111', stage, ...where });
   const stack = new Stack(app, 'Retrieval', { env: { account: environment.account, region: environment.region } });
   bindEnvironment(stack, environment);
   const foundation = new Foundation(stack, 'Foundation', { environment });
@@ -21,15 +29,39 @@ function build(stage: Stage, props: Partial<HybridSearchProps> = {}, context: Re
   return { stack, search, foundation, template: Template.fromStack(stack), id };
 }
 
+type Built = ReturnType<typeof build>;
+const setupOf = (built: Built) => built.search.node.findChild('SetupFunction') as PavedRoadFunction;
+
+interface RecordedCall { action: string; resource: unknown; kms?: unknown }
+
+function recordedOperations(built: Built, fn: PavedRoadFunction): string[] {
+  const operations = built.template.toJSON().Resources[built.id(fn)].Metadata[OPERATIONS_METADATA_KEY] as Array<{ operation: string }>;
+  return operations.map((o) => o.operation);
+}
+
+function recordedCalls(built: Built, fn: PavedRoadFunction): RecordedCall[] {
+  const operations = built.template.toJSON().Resources[built.id(fn)].Metadata[OPERATIONS_METADATA_KEY] as Array<{ calls: RecordedCall[] }>;
+  return operations.flatMap((o) => o.calls);
+}
+
+/** `<action> <resource>` for every es: grant of the function's role. */
+function esGrants(built: Built, fn: PavedRoadFunction): string[] {
+  const role = built.id(fn.role as never);
+  return Object.values(built.template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+    .flatMap((st) => [st.Action].flat().filter((a) => a.startsWith('es:')).flatMap((action) => [st.Resource].flat().map((resource) => `${action} ${JSON.stringify(resource)}`)));
+}
+
 describe('HybridSearch in prod', () => {
   let prod: ReturnType<typeof build>;
   beforeAll(() => {
     prod = build(Stage.PROD);
   });
 
-  it('runs OpenSearch 2.19 or later across 3 zones with dedicated masters, sized from the workload', () => {
+  it('runs the engine version the region catalogue records, across 3 zones with dedicated masters, sized from the workload', () => {
     prod.template.hasResourceProperties('AWS::OpenSearchService::Domain', {
-      EngineVersion: 'OpenSearch_3.7',
+      EngineVersion: RegionCatalogue.tryLookup('eu-central-1')!.openSearchEngine!.version,
       ClusterConfig: {
         InstanceType: 'm6g.large.search',
         InstanceCount: 3,
@@ -40,8 +72,12 @@ describe('HybridSearch in prod', () => {
         DedicatedMasterType: 'm6g.large.search',
       },
       EBSOptions: { EBSEnabled: true, VolumeType: 'gp3', VolumeSize: 10 },
-      SnapshotOptions: { AutomatedSnapshotStartHour: 2 },
     });
+  });
+
+  it('sets no snapshot hour: OpenSearch takes hourly automated snapshots and ignores it', () => {
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-opensearchservice-domain-snapshotoptions.html
+    prod.template.hasResourceProperties('AWS::OpenSearchService::Domain', { SnapshotOptions: Match.absent() });
   });
 
   it('encrypts at rest with the CONFIDENTIAL key and in transit between nodes and to clients with TLS 1.2', () => {
@@ -58,13 +94,6 @@ describe('HybridSearch in prod', () => {
     prod.template.hasResourceProperties('AWS::OpenSearchService::Domain', {
       AdvancedSecurityOptions: { Enabled: true, InternalUserDatabaseEnabled: false, MasterUserOptions: { MasterUserARN: { 'Fn::GetAtt': [setupRole, 'Arn'] }, MasterUserName: Match.absent(), MasterUserPassword: Match.absent() } },
     });
-    const domain = Object.values(prod.template.findResources('AWS::OpenSearchService::Domain'))[0];
-    expect(domain.Properties.AccessPolicies.Statement).toEqual([expect.objectContaining({
-      Effect: 'Allow',
-      Action: 'es:ESHttp*',
-      Resource: 'arn:aws:es:eu-central-1:111111111111:domain/rag-eu-prod/*',
-      Principal: { AWS: [{ 'Fn::GetAtt': [setupRole, 'Arn'] }, expect.anything(), expect.anything()] },
-    })]);
   });
 
   it('sits in the isolated subnets behind a security group that admits only the three functions on 443', () => {
@@ -96,7 +125,7 @@ describe('HybridSearch in prod', () => {
 
   it('retains the domain and tells the setup function to keep the index on stack deletion', () => {
     prod.template.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    prod.template.hasResourceProperties('Custom::PavedRoadSearchSetup', { RetainOnDelete: 'true' });
+    prod.template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RETAIN_ON_DELETE: 'true', INDEX_NAME: 'chunks', PIPELINE_NAME: 'hybrid-search' }) } });
   });
 
   it('invokes the setup function directly, with the index and pipeline settings', () => {
@@ -109,18 +138,44 @@ describe('HybridSearch in prod', () => {
     });
   });
 
-  it('lets the functions call only this domain, with the HTTP methods each needs', () => {
+  it('lets each function send only the HTTP methods and paths of its operations, in its role policy and in the domain access policy', () => {
     const domainArn = { 'Fn::GetAtt': [prod.stack.getLogicalId(prod.search.domain.node.defaultChild as never), 'Arn'] };
-    const resources = [domainArn, { 'Fn::Join': ['', [domainArn, '/*']] }];
-    for (const [fn, actions] of [
-      [prod.search.retrievalFunction, ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost']],
-      [prod.search.ingestionFunction, ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost', 'es:ESHttpPut']],
-    ] as const) {
-      prod.template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: prod.id(fn.role as never) }],
-        PolicyDocument: { Statement: [{ Effect: 'Allow', Action: [...actions], Resource: resources }] },
-      });
+    const base = 'arn:aws:es:eu-central-1:111111111111:domain/rag-eu-prod';
+    const security = ['roles/paved_road_retrieval', 'roles/paved_road_ingestion', 'rolesmapping/paved_road_retrieval', 'rolesmapping/paved_road_ingestion', 'audit/config'].map((p) => `/_plugins/_security/api/${p}`);
+    const expected: Array<[PavedRoadFunction, string, string[]]> = [
+      [setupOf(prod), 'es:ESHttpPut', [...security, '/chunks', '/chunks/_mapping', '/chunks/_settings', '/_search/pipeline/hybrid-search']],
+      [setupOf(prod), 'es:ESHttpHead', ['/chunks']],
+      [prod.search.retrievalFunction, 'es:ESHttpPost', ['/chunks/_search']],
+      [prod.search.ingestionFunction, 'es:ESHttpPost', ['/chunks/_bulk', '/chunks/_delete_by_query']],
+    ];
+    const domain = Object.values(prod.template.findResources('AWS::OpenSearchService::Domain'))[0];
+    expect(domain.Properties.AccessPolicies.Statement).toEqual(expected.map(([fn, action, paths]) => ({
+      Effect: 'Allow', Principal: { AWS: { 'Fn::GetAtt': [prod.id(fn.role as never), 'Arn'] } }, Action: action, Resource: paths.map((path) => `${base}${path}`),
+    })));
+    for (const [fn, action, paths] of expected) {
+      const granted = esGrants(prod, fn).filter((g) => g.startsWith(`${action} `));
+      expect(granted.sort()).toEqual(paths.map((path) => `${action} ${JSON.stringify({ 'Fn::Join': ['', [domainArn, path]] })}`).sort());
     }
+    expect(esGrants(prod, setupOf(prod)).some((g) => g.startsWith('es:ESHttpDelete'))).toBe(false);
+  });
+
+  it('grants the domain exactly the calls the functions\' operation contracts record', () => {
+    for (const fn of [setupOf(prod), prod.search.retrievalFunction, prod.search.ingestionFunction]) {
+      const contracted = recordedCalls(prod, fn).filter((call) => call.action.startsWith('es:')).map((call) => `${call.action} ${JSON.stringify(call.resource)}`);
+      expect(contracted.sort()).toEqual(esGrants(prod, fn).sort());
+    }
+  });
+
+  it('records the operations each function performs, resolved to this deployment', () => {
+    expect(recordedOperations(prod, prod.search.retrievalFunction)).toEqual(['bedrock:InvokeModel', 'es:ESHttpPost']);
+    expect(recordedOperations(prod, prod.search.ingestionFunction)).toEqual(['s3:GetObject', 'bedrock:InvokeModel', 'es:ESHttpPost', 'es:ESHttpPost']);
+    expect(recordedOperations(prod, setupOf(prod))).toEqual(['es:ESHttpPut', 'es:ESHttpPut', 'es:ESHttpPut', 'es:ESHttpHead', 'es:ESHttpPut', 'es:ESHttpPut', 'es:ESHttpPut', 'es:ESHttpPut', 'es:ESHttpDelete', 'es:ESHttpDelete']);
+    expect(recordedCalls(prod, prod.search.retrievalFunction)[0]).toEqual({ action: 'bedrock:InvokeModel', resource: MODEL_ARN });
+    expect(recordedCalls(prod, prod.search.ingestionFunction)[0]).toEqual({
+      action: 's3:GetObject',
+      resource: 'arn:aws:s3:::curated-bucket/docs/tenant=acme/handbook.md',
+      kms: { actions: ['kms:Decrypt'], viaService: 's3', encryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::curated-bucket' } },
+    });
   });
 
   it('lets both functions invoke only the in-region Titan embedding model', () => {
@@ -133,10 +188,24 @@ describe('HybridSearch in prod', () => {
     ]);
   });
 
-  it('lets ingestion only read curated objects', () => {
+  it('lets ingestion only read curated objects, and decrypt them only through S3 for this bucket', () => {
     prod.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: prod.id(prod.search.ingestionFunction.role as never) }],
       PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::curated-bucket/*' }] },
+    });
+    prod.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: prod.id(prod.search.ingestionFunction.role as never) }],
+      PolicyDocument: {
+        Statement: [{
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: { 'Fn::GetAtt': [prod.id(prod.foundation.keyFor(DataClass.CONFIDENTIAL)), 'Arn'] },
+          Condition: {
+            StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' },
+            StringLike: { 'kms:EncryptionContext:aws:s3:arn': ['arn:aws:s3:::curated-bucket', 'arn:aws:s3:::curated-bucket/*'] },
+          },
+        }],
+      },
     });
   });
 
@@ -166,7 +235,7 @@ describe('HybridSearch in prod', () => {
       Environment: { Variables: Match.objectLike({ INDEX_NAME: 'chunks', PIPELINE_NAME: 'hybrid-search', EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0', EMBEDDING_DIMENSIONS: '1024' }) },
     });
     prod.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ DATA_CLASS: 'confidential', CHUNK_SIZE: '1000', CHUNK_OVERLAP: '150' }) },
+      Environment: { Variables: Match.objectLike({ DATA_CLASS: 'confidential', CHUNK_SIZE: '1000', CHUNK_OVERLAP: '150', CURATED_BUCKET: 'curated-bucket' }) },
     });
   });
 });
@@ -186,7 +255,43 @@ describe('HybridSearch in dev', () => {
 
   it('removes domain and index with the stack only when the dev data may be destroyed', () => {
     dev.template.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Delete' });
-    dev.template.hasResourceProperties('Custom::PavedRoadSearchSetup', { RetainOnDelete: 'false', Fusion: 'rrf', RankConstant: '60' });
+    dev.template.hasResourceProperties('Custom::PavedRoadSearchSetup', { Fusion: 'rrf', RankConstant: '60' });
+    dev.template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RETAIN_ON_DELETE: 'false' }) } });
+  });
+
+  it('lets the setup function delete only the index and pipeline, and only where the data may be destroyed', () => {
+    const domainArn = { 'Fn::GetAtt': [dev.stack.getLogicalId(dev.search.domain.node.defaultChild as never), 'Arn'] };
+    expect(esGrants(dev, setupOf(dev)).filter((g) => g.startsWith('es:ESHttpDelete')).sort()).toEqual(
+      ['/_search/pipeline/hybrid-search', '/chunks'].map((path) => `es:ESHttpDelete ${JSON.stringify({ 'Fn::Join': ['', [domainArn, path]] })}`),
+    );
+    const contracted = recordedCalls(dev, setupOf(dev)).filter((call) => call.action === 'es:ESHttpDelete');
+    expect(contracted).toHaveLength(2);
+  });
+});
+
+describe('HybridSearch engine version', () => {
+  it.each([
+    ['ap-south-1', ResidencyZone.IN],
+    ['us-east-1', ResidencyZone.US],
+  ])('deploys in %s the version the region catalogue records for it', (region, zone) => {
+    const { template } = build(Stage.DEV, {}, {}, { region, zone });
+    template.hasResourceProperties('AWS::OpenSearchService::Domain', { EngineVersion: RegionCatalogue.tryLookup(region)!.openSearchEngine!.version });
+  });
+
+  it('records for every catalogue region an engine version aws-cdk-lib knows, with its source and whether it was checked there', () => {
+    const known = Object.values(opensearch.EngineVersion).filter((v): v is opensearch.EngineVersion => v instanceof opensearch.EngineVersion).map((v) => v.version);
+    for (const info of RegionCatalogue.all()) {
+      expect(known).toContain(info.openSearchEngine?.version);
+      expect(info.openSearchEngine?.source).toMatch(/https:\/\//);
+      expect(typeof info.openSearchEngine?.checkedInRegion).toBe('boolean');
+    }
+  });
+
+  it('refuses a region whose engine version is not recorded, saying how to record it', () => {
+    const { openSearchEngine: _, ...regionInfo } = RegionCatalogue.tryLookup('eu-west-1')!;
+    expect(() => build(Stage.DEV, {}, {}, { region: 'eu-west-1', zone: ResidencyZone.EU, regionInfo })).toThrow(
+      /the region catalogue records no OpenSearch engine version for eu-west-1; check `aws opensearch list-versions --region eu-west-1` and record one in lib\/residency\/region-catalogue.ts/,
+    );
   });
 });
 
