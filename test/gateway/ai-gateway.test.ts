@@ -192,7 +192,7 @@ describe('AiGateway metrics and alarms', () => {
     expectMetric(gateway.metricErrors(GatewayErrorCode.of('budget_exceeded')), 'Errors_budget_exceeded', 'Sum');
     expect(gateway.metricLatency({ statistic: 'p50' }).statistic).toBe('p50');
     expect(GatewayErrorCode.all().map((code) => gateway.metricErrors(code).metricName)).toEqual([
-      'Errors_invalid_request', 'Errors_unauthorized', 'Errors_not_found', 'Errors_budget_exceeded',
+      'Errors_invalid_request', 'Errors_unauthorized', 'Errors_not_found', 'Errors_budget_exceeded', 'Errors_budget_busy', 'Errors_request_exceeds_budget', 'Errors_budget_unavailable',
       'Errors_guardrail_blocked', 'Errors_model_unavailable', 'Errors_retrieval_unavailable', 'Errors_timeout', 'Errors_internal_error',
     ]);
   });

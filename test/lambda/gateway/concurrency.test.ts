@@ -1,5 +1,5 @@
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
-import { estimateTokens } from '../../../lambda/gateway/core';
+import { chatReservationTokens, estimateTokens } from '../../../lambda/gateway/core';
 import { awsError, converseOutput, FakeBudgetTable, request, TENANT, testDeps } from './support';
 
 describe('tenant budget under concurrency', () => {
@@ -8,7 +8,7 @@ describe('tenant budget under concurrency', () => {
     const table = new FakeBudgetTable(5);
     const content = 'Summarize the quarterly report in three bullet points.';
     const maxTokens = 200;
-    const reservation = estimateTokens(content) + maxTokens;
+    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens });
     const limit = reservation * 10 + 17;
     table.put(TENANT, limit, period);
     const t = testDeps({ table });
@@ -42,12 +42,12 @@ describe('tenant budget under concurrency', () => {
     const period = new Date().toISOString().slice(0, 7);
     const table = new FakeBudgetTable(3);
     const content = 'x'.repeat(100);
-    const reservation = estimateTokens(content) + 100;
+    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens: 100 });
     table.put(TENANT, reservation * 5, period);
     const t = testDeps({ table });
     t.bedrock.converse.mockImplementation(async () => {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
-      return converseOutput('ok', { inputTokens: estimateTokens(content), outputTokens: 100 });
+      return converseOutput('ok', { inputTokens: reservation - 100, outputTokens: 100 });
     });
     const responses = await Promise.all(Array.from({ length: 50 }, () => handleGatewayRequest(request({ messages: [{ role: 'user', content }], maxTokens: 100 }), t.deps)));
     expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(5);

@@ -103,9 +103,10 @@ describe('gateway under provider faults', () => {
     expect(body(response).fallbackUsed).toBe(true);
   });
 
-  it('answers 504 timeout before API Gateway gives up when a model hangs', async () => {
+  it('answers 504 timeout before API Gateway gives up when every model hangs', async () => {
     const t = setup({ deadlineMs: 1000 });
     t.bedrock.converse.mockImplementation(() => new Promise(() => undefined));
+    t.bedrock.applyGuardrail.mockImplementation(() => new Promise(() => undefined));
     const started = Date.now();
     const response = await handleGatewayRequest(request(CHAT), t.deps);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -227,20 +228,22 @@ describe('gateway under provider faults', () => {
   });
 
   it('captures content only as the environment asks: hashed, redacted or not at all', async () => {
-    for (const [mode, expected] of [['none', undefined], ['hashed', expect.stringMatching(/^sha256:[0-9a-f]{64}$/)], ['redacted', 'mail [EMAIL] please']] as const) {
-      const t = setup({ contentCapture: mode });
+    const hashKey = { get: async () => new Uint8Array(32).fill(7) };
+    for (const [mode, expected] of [['none', undefined], ['hashed', expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/)], ['redacted', 'mail [EMAIL] please']] as const) {
+      const t = setup({ contentCapture: mode, contentHashKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/h' });
       t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
-      await handleGatewayRequest(request({ ...CHAT, messages: [{ role: 'user', content: 'mail jane@example.com please' }] }), t.deps);
+      await handleGatewayRequest(request({ ...CHAT, messages: [{ role: 'user', content: 'mail jane@example.com please' }] }), { ...t.deps, contentHashKey: hashKey });
       expect(t.audit.events[0].content?.prompt).toEqual(expected);
     }
   });
 
   it('embeds with the allowed embedding model and charges the counted tokens', async () => {
     const t = setup();
-    t.bedrock.invokeModel.mockResolvedValue({ embedding: [0.1, 0.2], inputTextTokenCount: 4 });
+    const vector = Array.from({ length: 256 }, (_, i) => i / 256);
+    t.bedrock.invokeModel.mockResolvedValue({ embedding: vector, inputTextTokenCount: 4 });
     const response = await handleGatewayRequest(request({ input: ['a', 'b'], dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
     expect(response.statusCode).toBe(200);
-    expect(body(response)).toMatchObject({ model: 'titan-embed', data: [{ index: 0, embedding: [0.1, 0.2] }, { index: 1 }], usage: { inputTokens: 8 } });
+    expect(body(response)).toMatchObject({ model: 'titan-embed', data: [{ index: 0, embedding: vector }, { index: 1 }], usage: { inputTokens: 8 } });
     expect(t.remaining()).toBe(1_000_000 - 8);
     expect(t.audit.events[0]).toMatchObject({ route: 'POST /v1/embeddings', guardrailAction: 'not_applied', inputTokens: 8 });
   });
