@@ -46,6 +46,16 @@ export class BudgetStoreError extends Error {
   }
 }
 
+/**
+ * The store failed during a reserve (`budget_unavailable`, 503): the reservation may still have
+ * been applied with its answer lost, so the caller releases it (a no-op when it was not).
+ */
+export class BudgetUnavailableError extends GatewayError {
+  constructor(message: string, retryAfterSeconds: number, public readonly possiblyHeld: Reservation) {
+    super(503, 'budget_unavailable', message, retryAfterSeconds);
+  }
+}
+
 /** Length of a budget period. */
 export type BudgetPeriod = 'day' | 'month';
 
@@ -141,7 +151,7 @@ export class DynamoDbTokenBudget implements TokenBudget {
     const endAt = this.clock.now() + budgetMs;
     const values = { ':n': tokens, ':p': reservation.period, ':id': reservation.id, ':ids': [reservation.id] };
     for (let round = 0; round < ATTEMPTS; round++) {
-      const failed = await this.conditional(tenantId, BUDGET_UPDATES.reserve, { ...values, ':zero': 0 }, true, endAt).catch((error: unknown) => { throw this.unavailable(error); });
+      const failed = await this.conditional(tenantId, BUDGET_UPDATES.reserve, { ...values, ':zero': 0 }, true, endAt).catch((error: unknown) => { throw this.unavailable(error, reservation); });
       if (!failed) return reservation;
       const item = failed.item;
       if (!item) throw new GatewayError(403, 'unauthorized', 'this tenant has no token budget; ask the platform team to onboard it');
@@ -160,7 +170,7 @@ export class DynamoDbTokenBudget implements TokenBudget {
         // Another instance already lives in the next period: this clock is behind, a moment from now it is not.
         throw new GatewayError(503, 'budget_unavailable', 'the budget period is changing; retry after the indicated delay', 1);
       }
-      const rolled = await this.conditional(tenantId, BUDGET_UPDATES.rollover, values, false, endAt).catch((error: unknown) => { throw this.unavailable(error); });
+      const rolled = await this.conditional(tenantId, BUDGET_UPDATES.rollover, values, false, endAt).catch((error: unknown) => { throw this.unavailable(error, reservation); });
       // Another request rolled the period over first: reserve again in the new period.
       if (!rolled) return reservation;
     }
@@ -185,12 +195,12 @@ export class DynamoDbTokenBudget implements TokenBudget {
   }
 
   /** A transient store failure as the caller's answer; anything else (access denied, say) stays an internal error. */
-  private unavailable(error: unknown): unknown {
+  private unavailable(error: unknown, reservation: Reservation): unknown {
     const kind = classifyFailure(error);
     if (kind === 'client') return error;
     return kind === 'throttled'
-      ? new GatewayError(503, 'budget_unavailable', 'the budget store is throttled; retry after the indicated delay', 2)
-      : new GatewayError(503, 'budget_unavailable', 'the budget store did not answer; retry after the indicated delay', 1);
+      ? new BudgetUnavailableError('the budget store is throttled; retry after the indicated delay', 2, reservation)
+      : new BudgetUnavailableError('the budget store did not answer; retry after the indicated delay', 1, reservation);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { type AuditEvent, type AuditWriter, captureContent, type ContentHashKey, type GuardrailAction } from './audit';
-import type { Reservation, TokenBudget } from './budget';
+import { BudgetUnavailableError, type Reservation, type TokenBudget } from './budget';
 import type { ChatTarget, GatewayConfig } from './config';
 import { RequestDeadline, withTimeout } from './deadline';
 import { GatewayError } from './errors';
@@ -172,13 +172,23 @@ function recordUnsettled(scope: RequestScope, reservation: Reservation, usedToke
  */
 async function withReservation<T>(scope: RequestScope, tokens: number, run: (reservation: Reservation) => Promise<{ value: T; usedTokens: number }>): Promise<T> {
   const { deps, deadline } = scope;
-  const reservation = await deps.budget.reserve(scope.tenantId, tokens, new Date(deps.clock.now()), deadline.storeRemainingMs());
+  const release = (held: Reservation) => deps.budget.release(held, deadline.storeRemainingMs()).catch((storeError: unknown) => recordUnsettled(scope, held, 0, storeError));
+  let reservation: Reservation;
+  try {
+    reservation = await deps.budget.reserve(scope.tenantId, tokens, new Date(deps.clock.now()), deadline.storeRemainingMs());
+  } catch (error) {
+    if (error instanceof BudgetUnavailableError) {
+      scope.trace.reservationId = error.possiblyHeld.id;
+      await release(error.possiblyHeld);
+    }
+    throw error;
+  }
   scope.trace.reservationId = reservation.id;
   let outcome: { value: T; usedTokens: number };
   try {
     outcome = await run(reservation);
   } catch (error) {
-    await deps.budget.release(reservation, deadline.storeRemainingMs()).catch((storeError: unknown) => recordUnsettled(scope, reservation, 0, storeError));
+    await release(reservation);
     throw error;
   }
   if (outcome.usedTokens > reservation.tokens) deps.metrics.addMetric('UsageAboveReservation', 'Count', outcome.usedTokens - reservation.tokens);
