@@ -138,16 +138,16 @@ const NUMBER_RULES: Array<[RegExp, string | ((match: string) => string)]> = [
   [/(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/g, '[SSN]'],
 ];
 
-/** National phone formats of the EU (incl. the UK), India and the US. */
+/** National phone formats of the EU (incl. the UK), India and the US; a line break ends a number. */
 const PHONE_RULES: Array<[RegExp, (match: string) => string]> = [
   // With a trunk 0 (UK 020 7946 0959, DE 030 1234567, FR 01 23 45 67 89, IN 011 2345 6789, 098765 43210).
-  [/(?<![\d+])\(?0\d{1,4}\)?(?:[\s.\-/]?\d{2,6}){1,4}(?!\d)/g, phoneIf(9, 12)],
+  [/(?<![\d+])\(?0\d{1,4}\)?(?:[ \t\u00A0\u202F.\-/]?\d{2,6}){1,4}(?!\d)/g, phoneIf(9, 12)],
   // NANP: (415) 555-2674, 415-555-2674, 415.555.2674, 4155552674, 1-800-555-0199.
   [/(?<!\d)(?:1[\s.-]?)?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[\s.-]?)\d{3}[\s.-]?\d{4}(?!\d)/g, () => '[PHONE]'],
   // India mobile: 10 digits from 6-9, contiguous or 5-5 (98765 43210).
   [/(?<!\d)[6-9]\d{4}[\s-]?\d{5}(?!\d)/g, () => '[PHONE]'],
   // Numbers without a trunk prefix in 3-5 groups of 2-4 digits (ES 612 34 56 78, IT 333 123 4567).
-  [/(?<![\d.,])\d{2,4}(?:[\s.-]\d{2,4}){2,4}(?![\d]|[.,]\d)/g, phoneIf(9, 12)],
+  [/(?<![\d.,])\d{2,4}(?:[ \t\u00A0\u202F.-]\d{2,4}){2,4}(?![\d]|[.,]\d)/g, phoneIf(9, 12)],
 ];
 
 const LATE_RULES: Array<[RegExp, string]> = [
