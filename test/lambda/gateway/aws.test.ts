@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { BedrockRuntime, DynamoDb, Lambda, S3, SageMakerRuntime } from '../../../lambda/gateway/aws';
+import { BedrockRuntime, DynamoDb, Kms, Lambda, S3, SageMakerRuntime } from '../../../lambda/gateway/aws';
 import { AwsApiError, AwsHttp, credentialsFromEnv } from '../../../lambda/shared/aws-http';
 import { classifyFailure } from '../../../lambda/gateway/routing';
 
@@ -184,5 +184,39 @@ describe('SigV4 signatures', () => {
     await call(http);
     const signature = sent[0].headers.get('authorization')!.split('Signature=')[1];
     expect(signature).toBe(await sdkSignature(sent[0], service));
+  });
+});
+
+describe('bindings added for faults, hashing and inference components', () => {
+  it('names the inference component in the SageMaker header when the endpoint hosts one', async () => {
+    const { http, sent } = recording(() => Response.json({ choices: [] }));
+    await new SageMakerRuntime(http).invokeEndpoint('llama-endpoint', { messages: [] }, signal, 'llama-endpoint-ic');
+    expect(sent[0].headers.get('x-amzn-sagemaker-inference-component')).toBe('llama-endpoint-ic');
+    await new SageMakerRuntime(http).invokeEndpoint('llama-endpoint', { messages: [] }, signal);
+    expect(sent[1].headers.has('x-amzn-sagemaker-inference-component')).toBe(false);
+  });
+
+  it('sends KMS GenerateMac as awsJson1_1 with the base64 message and HMAC_SHA_256, and returns the raw MAC', async () => {
+    const mac = Buffer.alloc(32, 9);
+    const { http, sent } = recording(() => Response.json({ KeyId: 'k', Mac: mac.toString('base64'), MacAlgorithm: 'HMAC_SHA_256' }));
+    expect(Buffer.from(await new Kms(http).generateMac('arn:aws:kms:eu-central-1:111122223333:key/h', new TextEncoder().encode('label'), signal))).toEqual(mac);
+    expect(sent[0].url).toBe('https://kms.eu-central-1.amazonaws.com/');
+    expect(sent[0].headers.get('x-amz-target')).toBe('TrentService.GenerateMac');
+    expect(sent[0].headers.get('content-type')).toBe('application/x-amz-json-1.1');
+    expect(scopeOf(sent[0])).toBe('eu-central-1/kms/aws4_request');
+    expect(await sent[0].json()).toEqual({ KeyId: 'arn:aws:kms:eu-central-1:111122223333:key/h', Message: Buffer.from('label').toString('base64'), MacAlgorithm: 'HMAC_SHA_256' });
+  });
+
+  it('turns a 200 whose body is not JSON, or breaks off, into a transient failure that routing retries', async () => {
+    const notJson = recording(() => new Response('<html>gateway</html>', { status: 200 }));
+    const malformed = await new BedrockRuntime(notJson.http).invokeModel('m', {}, signal).catch((e: unknown) => e);
+    expect(malformed).toMatchObject({ name: 'MalformedResponseError' });
+    expect(classifyFailure(malformed)).toBe('server');
+    const cut = recording(() => new Response(new ReadableStream({
+      start(controller) { controller.enqueue(new TextEncoder().encode('{"output":{"mess')); controller.error(new TypeError('terminated')); },
+    }), { status: 200 }));
+    const truncated = await new BedrockRuntime(cut.http).converse({ modelId: 'm', messages: [] }, signal).catch((e: unknown) => e);
+    expect(truncated).toMatchObject({ name: 'NetworkingError' });
+    expect(classifyFailure(truncated)).toBe('server');
   });
 });
