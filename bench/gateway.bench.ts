@@ -32,7 +32,7 @@ const sagemaker: SageMakerRuntimeApi = { invokeEndpoint: unexpected };
 const deps: GatewayDeps = {
   config,
   clients: { bedrock, sagemaker },
-  budget: { reserve: async (tenantId, tokens) => ({ tenantId, tokens, period: 'p' }), settle: async () => undefined, release: async () => undefined },
+  budget: { reserve: async (tenantId, tokens) => ({ tenantId, tokens, period: 'p', id: 'r' }), settle: async () => undefined, release: async () => undefined },
   audit: { write: async () => undefined },
   logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
   metrics: { addMetric: () => undefined },

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
-import type { S3Api } from './aws';
+import { createHmac } from 'node:crypto';
+import type { KmsApi, S3Api } from './aws';
 import type { ErrorCode } from './errors';
-import { redactPii } from './redact';
+import type { SensitiveMatch } from './providers';
+import { redactWithFindings } from './redact';
+import { type Clock, retryWithin } from './routing';
 
 /** What the guardrail did to a request. */
 export type GuardrailAction = 'none' | 'masked' | 'blocked' | 'not_applied';
@@ -22,13 +24,25 @@ export interface AuditEvent {
   readonly status: number;
   /** `success` or the error code of the answer. */
   readonly outcome: 'success' | ErrorCode;
-  /** Present only when the environment captures content: hashes or redacted text. */
+  /** Present only when the environment captures content: keyed hashes or redacted text. */
   readonly content?: { readonly prompt: string; readonly completion?: string };
+  /** Why content the environment captures is missing: the hash key could not be read. */
+  readonly contentOmitted?: 'hash_key_unavailable';
+  /** The request's budget reservation, when one was taken. */
+  readonly reservationId?: string;
+  /**
+   * A reservation the budget store could not settle or release: the amount reconciliation must
+   * apply to the tenant's item (`remainingTokens += reservedTokens - usedTokens`,
+   * `reservedTokens -= reservedTokens`, remove `reservationId` from `inFlight`) if the item
+   * still lists the reservation.
+   */
+  readonly unsettled?: { readonly period: string; readonly reservedTokens: number; readonly usedTokens: number };
 }
 
 /** Where audit events go. */
 export interface AuditWriter {
-  write(event: AuditEvent): Promise<void>;
+  /** Writes one event within `budgetMs`; throws when it could not. */
+  write(event: AuditEvent, budgetMs: number): Promise<void>;
 }
 
 /** Whether and how prompts and completions appear in the audit record. */
@@ -36,12 +50,57 @@ export type ContentCapture = 'none' | 'hashed' | 'redacted';
 
 const MAX_CAPTURED_CHARS = 4096;
 
-/** The content field of an audit event under `mode`, or `undefined` when nothing is captured. */
-export function captureContent(mode: ContentCapture, prompt: string | undefined, completion?: string): AuditEvent['content'] {
+/** The key of `hashed` capture, read once and kept for the life of the execution environment. */
+export interface ContentHashKey {
+  /** @throws when the key cannot be read now (the next call tries again) */
+  get(budgetMs: number): Promise<Uint8Array>;
+}
+
+/** What `hashed` capture keys its HMAC with: the environment's HMAC KMS key applied to this label. */
+export const CONTENT_HASH_KEY_LABEL = 'paved-road/ai-gateway/content-hash/v1';
+
+/**
+ * The `hashed` capture key derived from the environment's HMAC KMS key: one GenerateMac of a
+ * fixed label (HMAC as a key-derivation function, RFC 2104 / NIST SP 800-108), asked once per
+ * execution environment and then kept in memory, so that hashing adds no call to a request. The
+ * KMS key never leaves KMS; whoever may call GenerateMac on it can derive the same key to verify
+ * a hash, nobody else can confirm a guessed value.
+ */
+export class KmsDerivedHashKey implements ContentHashKey {
+  private pending?: Promise<Uint8Array>;
+
+  constructor(
+    private readonly kms: KmsApi,
+    private readonly keyArn: string,
+    private readonly clock: Pick<Clock, 'now' | 'sleep' | 'random'>,
+  ) {}
+
+  get(budgetMs: number): Promise<Uint8Array> {
+    this.pending ??= retryWithin('KMS', budgetMs, this.clock, (signal) => this.kms.generateMac(this.keyArn, new TextEncoder().encode(CONTENT_HASH_KEY_LABEL), signal));
+    // A failure is not kept: the next request asks again.
+    this.pending.catch(() => { this.pending = undefined; });
+    return this.pending;
+  }
+}
+
+/** `hmac-sha256:<hex>` of `text` under `key`. */
+export function keyedHash(key: Uint8Array, text: string): string {
+  return `hmac-sha256:${createHmac('sha256', key).update(text).digest('hex')}`;
+}
+
+/**
+ * The content field of an audit event under `mode`, or `undefined` when nothing is captured.
+ * `hashed` needs the key; `redacted` removes what the guardrail found, then what the backstop finds.
+ */
+export function captureContent(
+  mode: ContentCapture, prompt: string | undefined, completion: string | undefined,
+  options: { readonly hashKey?: Uint8Array; readonly sensitive?: readonly SensitiveMatch[] } = {},
+): AuditEvent['content'] {
   if (mode === 'none' || prompt === undefined) return undefined;
+  if (mode === 'hashed' && !options.hashKey) return undefined;
   const render = (text: string) => (mode === 'hashed'
-    ? `sha256:${createHash('sha256').update(text).digest('hex')}`
-    : redactPii(text).slice(0, MAX_CAPTURED_CHARS));
+    ? keyedHash(options.hashKey!, text)
+    : redactWithFindings(text, options.sensitive ?? []).slice(0, MAX_CAPTURED_CHARS));
   return { prompt: render(prompt), ...(completion !== undefined ? { completion: render(completion) } : {}) };
 }
 
@@ -55,15 +114,18 @@ export class S3AuditWriter implements AuditWriter {
     private readonly bucket: string,
     private readonly prefix: string,
     private readonly kmsKeyArn: string,
+    private readonly clock: Pick<Clock, 'now' | 'sleep' | 'random'>,
   ) {}
 
-  async write(event: AuditEvent): Promise<void> {
+  /** Retried on transient failures: a PUT of the same key and body is idempotent. */
+  async write(event: AuditEvent, budgetMs: number): Promise<void> {
     const tenant = event.tenantId ?? '_anonymous';
-    await this.client.putObject({
+    const input = {
       bucket: this.bucket,
       key: `${this.prefix}tenant=${tenant}/date=${event.timestamp.slice(0, 10)}/${event.timestamp}-${event.requestId}.json`,
       body: JSON.stringify(event),
       kmsKeyArn: this.kmsKeyArn,
-    });
+    };
+    await retryWithin('the audit store', budgetMs, this.clock, (signal) => this.client.putObject(input, signal));
   }
 }

@@ -12,7 +12,7 @@ import type { ContractScope, OperationContract } from '../shared/operation-contr
 
 /** The model configuration the construct deploys in `GATEWAY_MODELS`. */
 interface DeployedModels {
-  readonly chatModels?: ReadonlyArray<{ readonly provider: string; readonly target: string }>;
+  readonly chatModels?: ReadonlyArray<{ readonly provider: string; readonly target: string; readonly inferenceComponent?: string }>;
   readonly embeddingModels?: ReadonlyArray<{ readonly target: string }>;
 }
 
@@ -72,15 +72,21 @@ export const INVOKE_EMBEDDING_MODEL: OperationContract = {
   calls: (scope) => (deployedModels(scope).embeddingModels ?? []).flatMap((model) => modelArns(scope, model.target)).map((resource) => ({ action: 'bedrock:InvokeModel', resource })),
 };
 
-/** SageMaker InvokeEndpoint of the self-hosted chat models. */
+/**
+ * SageMaker InvokeEndpoint of the self-hosted chat models. A request that names an inference
+ * component (the model of a scale-to-zero endpoint) is authorized against the component too:
+ * `inference-component` is a resource type of the action.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html
+ */
 export const INVOKE_ENDPOINT: OperationContract = {
   signingName: 'sagemaker',
   operation: 'InvokeEndpoint',
-  docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html'],
-  calls: (scope) => (deployedModels(scope).chatModels ?? []).filter((model) => model.provider === 'sagemaker').map((model) => ({
-    action: 'sagemaker:InvokeEndpoint',
-    resource: `arn:${scope.partition}:sagemaker:${scope.region}:${scope.account}:endpoint/${model.target.toLowerCase()}`,
-  })),
+  docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html', 'https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html'],
+  calls: (scope) => (deployedModels(scope).chatModels ?? []).filter((model) => model.provider === 'sagemaker').flatMap((model) => [
+    `arn:${scope.partition}:sagemaker:${scope.region}:${scope.account}:endpoint/${model.target.toLowerCase()}`,
+    ...(model.inferenceComponent ? [`arn:${scope.partition}:sagemaker:${scope.region}:${scope.account}:inference-component/${model.inferenceComponent.toLowerCase()}`] : []),
+  ]).map((resource) => ({ action: 'sagemaker:InvokeEndpoint', resource })),
 };
 
 /**
@@ -125,10 +131,48 @@ export const INVOKE_RETRIEVAL: OperationContract = {
   calls: (scope) => (scope.env.RETRIEVAL_FUNCTION ? [{ action: 'lambda:InvokeFunction', resource: scope.env.RETRIEVAL_FUNCTION }] : []),
 };
 
+/** The MAC algorithm of the content-hash key; the grant is conditioned on it. */
+export const CONTENT_HASH_MAC_ALGORITHM = 'HMAC_SHA_256';
+
+/**
+ * KMS GenerateMac with the environment's HMAC key, once per cold start, to derive the key of
+ * `hashed` content capture. Only environments that capture hashes have the key.
+ * https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateMac.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/hmac.html
+ */
+export const DERIVE_CONTENT_HASH_KEY: OperationContract = {
+  signingName: 'kms',
+  operation: 'GenerateMac',
+  docs: ['https://docs.aws.amazon.com/kms/latest/APIReference/API_GenerateMac.html', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html'],
+  calls: (scope) => (scope.env.CONTENT_HASH_KEY_ARN
+    ? [{ action: 'kms:GenerateMac', resource: scope.env.CONTENT_HASH_KEY_ARN, context: { 'kms:MacAlgorithm': CONTENT_HASH_MAC_ALGORITHM } }]
+    : []),
+};
+
 /** Every AWS operation the gateway performs: what its execution role and the resources' policies must allow. */
-export const GATEWAY_OPERATIONS: readonly OperationContract[] = [CONVERSE, APPLY_GUARDRAIL, INVOKE_EMBEDDING_MODEL, INVOKE_ENDPOINT, UPDATE_BUDGET_ITEM, PUT_AUDIT_OBJECT, INVOKE_RETRIEVAL];
+export const GATEWAY_OPERATIONS: readonly OperationContract[] = [CONVERSE, APPLY_GUARDRAIL, INVOKE_EMBEDDING_MODEL, INVOKE_ENDPOINT, UPDATE_BUDGET_ITEM, PUT_AUDIT_OBJECT, INVOKE_RETRIEVAL, DERIVE_CONTENT_HASH_KEY];
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+
+/**
+ * The JSON body of a successful answer. A body that breaks off (a connection reset after the
+ * headers) is a networking error and a body that is not JSON a malformed response: both are
+ * transient provider failures that routing retries, never a 500.
+ */
+export async function readJson(response: Response, service: string, signal?: AbortSignal): Promise<unknown> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason ?? error;
+    throw new AwsApiError('NetworkingError', `${service}: the connection broke while the answer was read`, undefined);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AwsApiError('MalformedResponseError', `${service}: the answer (HTTP ${response.status}) is not JSON`, undefined);
+  }
+}
 
 /** The Bedrock Runtime operations the gateway uses. */
 export interface BedrockRuntimeApi {
@@ -148,25 +192,28 @@ export class BedrockRuntime implements BedrockRuntimeApi {
 
   async converse({ modelId, ...body }: ConverseRequest, signal: AbortSignal): Promise<ConverseResponse> {
     const response = await this.http.request(CONVERSE, `${this.base}/model/${encodeURIComponent(String(modelId))}/converse`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
-    return response.json() as Promise<ConverseResponse>;
+    return await readJson(response, 'bedrock', signal) as ConverseResponse;
   }
 
   async applyGuardrail({ guardrailIdentifier, guardrailVersion, ...body }: ApplyGuardrailRequest, signal: AbortSignal): Promise<ApplyGuardrailResponse> {
     const path = `/guardrail/${encodeURIComponent(String(guardrailIdentifier))}/version/${encodeURIComponent(String(guardrailVersion))}/apply`;
     const response = await this.http.request(APPLY_GUARDRAIL, `${this.base}${path}`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
-    return response.json() as Promise<ApplyGuardrailResponse>;
+    return await readJson(response, 'bedrock', signal) as ApplyGuardrailResponse;
   }
 
   async invokeModel(modelId: string, body: unknown, signal: AbortSignal): Promise<unknown> {
     const response = await this.http.request(INVOKE_EMBEDDING_MODEL, `${this.base}/model/${encodeURIComponent(modelId)}/invoke`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
-    return response.json();
+    return readJson(response, 'bedrock', signal);
   }
 }
 
 /** The SageMaker Runtime operation the gateway uses. */
 export interface SageMakerRuntimeApi {
-  /** InvokeEndpoint with a JSON body; returns the container's JSON answer. */
-  invokeEndpoint(endpointName: string, body: unknown, signal: AbortSignal): Promise<unknown>;
+  /**
+   * InvokeEndpoint with a JSON body; returns the container's JSON answer.
+   * @param inferenceComponent the inference component that hosts the model, on endpoints that host components
+   */
+  invokeEndpoint(endpointName: string, body: unknown, signal: AbortSignal, inferenceComponent?: string): Promise<unknown>;
 }
 
 /** SageMaker Runtime over HTTPS (restJson1, signing name `sagemaker`). */
@@ -177,9 +224,11 @@ export class SageMakerRuntime implements SageMakerRuntimeApi {
     this.base = http.endpoint('runtime.sagemaker');
   }
 
-  async invokeEndpoint(endpointName: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-    const response = await this.http.request(INVOKE_ENDPOINT, `${this.base}/endpoints/${encodeURIComponent(endpointName)}/invocations`, { headers: JSON_HEADERS, body: JSON.stringify(body) }, signal);
-    return response.json();
+  async invokeEndpoint(endpointName: string, body: unknown, signal: AbortSignal, inferenceComponent?: string): Promise<unknown> {
+    // An endpoint that hosts inference components routes by this header; without it the call fails.
+    const headers = inferenceComponent ? { ...JSON_HEADERS, 'x-amzn-sagemaker-inference-component': inferenceComponent } : JSON_HEADERS;
+    const response = await this.http.request(INVOKE_ENDPOINT, `${this.base}/endpoints/${encodeURIComponent(endpointName)}/invocations`, { headers, body: JSON.stringify(body) }, signal);
+    return readJson(response, 'sagemaker', signal);
   }
 }
 
@@ -196,7 +245,7 @@ export interface UpdateItemRequest {
 /** The DynamoDB operation the gateway uses. */
 export interface DynamoDbApi {
   /** @throws AwsApiError `ConditionalCheckFailedException`, with `details.Item` when ALL_OLD was asked */
-  updateItem(input: UpdateItemRequest): Promise<void>;
+  updateItem(input: UpdateItemRequest, signal: AbortSignal): Promise<void>;
 }
 
 /** DynamoDB over HTTPS (awsJson1_0). */
@@ -207,11 +256,11 @@ export class DynamoDb implements DynamoDbApi {
     this.base = http.endpoint('dynamodb');
   }
 
-  async updateItem(input: UpdateItemRequest): Promise<void> {
+  async updateItem(input: UpdateItemRequest, signal: AbortSignal): Promise<void> {
     const response = await this.http.request(UPDATE_BUDGET_ITEM, `${this.base}/`, {
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.UpdateItem' },
       body: JSON.stringify(input),
-    });
+    }, signal);
     await response.body?.cancel();
   }
 }
@@ -226,14 +275,14 @@ export interface PutObjectRequest {
 
 /** The S3 operation the gateway uses. */
 export interface S3Api {
-  putObject(input: PutObjectRequest): Promise<void>;
+  putObject(input: PutObjectRequest, signal: AbortSignal): Promise<void>;
 }
 
 /** S3 over HTTPS, virtual-hosted-style (bucket names without dots). */
 export class S3 implements S3Api {
   constructor(private readonly http: AwsHttp) {}
 
-  async putObject(input: PutObjectRequest): Promise<void> {
+  async putObject(input: PutObjectRequest, signal: AbortSignal): Promise<void> {
     const key = input.key.split('/').map(encodeURIComponent).join('/');
     const sha256 = createHash('sha256').update(input.body).digest();
     const response = await this.http.request(PUT_AUDIT_OBJECT, `${this.http.endpoint(`${input.bucket}.s3`)}/${key}`, {
@@ -249,7 +298,7 @@ export class S3 implements S3Api {
         'x-amz-server-side-encryption-bucket-key-enabled': 'true',
       },
       body: input.body,
-    });
+    }, signal);
     await response.body?.cancel();
   }
 }
@@ -274,9 +323,34 @@ export class Lambda implements LambdaApi {
       headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
       body: JSON.stringify(payload),
     }, signal);
-    const result: unknown = await response.json();
+    const result = await readJson(response, 'lambda', signal);
     const functionError = response.headers.get('x-amz-function-error');
     if (functionError) throw new AwsApiError('FunctionError', `the function failed (${functionError})`, 502);
     return result;
+  }
+}
+
+/** The KMS operation the gateway uses. */
+export interface KmsApi {
+  /** GenerateMac: the raw RFC 2104 HMAC of `message` (at most 4096 bytes) under an HMAC KMS key. */
+  generateMac(keyId: string, message: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
+}
+
+/** KMS over HTTPS (awsJson1_1, signing name `kms`). */
+export class Kms implements KmsApi {
+  private readonly base: string;
+
+  constructor(private readonly http: AwsHttp) {
+    this.base = http.endpoint('kms');
+  }
+
+  async generateMac(keyId: string, message: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    const response = await this.http.request(DERIVE_CONTENT_HASH_KEY, `${this.base}/`, {
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'TrentService.GenerateMac' },
+      body: JSON.stringify({ KeyId: keyId, Message: Buffer.from(message).toString('base64'), MacAlgorithm: CONTENT_HASH_MAC_ALGORITHM }),
+    }, signal);
+    const answer = await readJson(response, 'kms', signal) as { Mac?: unknown };
+    if (typeof answer?.Mac !== 'string' || answer.Mac.length === 0) throw new AwsApiError('MalformedResponseError', 'kms: GenerateMac answered without a Mac', undefined);
+    return new Uint8Array(Buffer.from(answer.Mac, 'base64'));
   }
 }

@@ -10,6 +10,8 @@ const ChatTarget = z.strictObject({
   provider: z.enum(['bedrock', 'sagemaker']),
   /** Bedrock model or inference-profile id, or SageMaker endpoint name. */
   target: nonEmpty(),
+  /** SageMaker only: the inference component that hosts the model (endpoints that scale to zero host one). */
+  inferenceComponent: z.optional(z.string().check(z.regex(/^[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/))),
   /** Models to try, in order, when this one is throttled, failing or too slow. */
   fallbacks: z._default(z.array(name), []),
 });
@@ -33,6 +35,8 @@ export const GatewayConfig = z.strictObject({
   auditPrefix: z._default(z.string(), 'gateway/'),
   auditKeyArn: nonEmpty(),
   contentCapture: z._default(z.enum(['none', 'hashed', 'redacted']), 'none'),
+  /** ARN of the HMAC KMS key that `hashed` capture derives its hash key from; required with `hashed`. */
+  contentHashKeyArn: z.optional(nonEmpty()),
   tenantClaim: z._default(nonEmpty(), 'custom:tenant_id'),
   apiKeyTenants: z._default(z.record(z.string(), z.string()), {}),
   /** ARN of the retrieval function; without it the retrieval routes answer `not_found`. */
@@ -42,6 +46,9 @@ export const GatewayConfig = z.strictObject({
   baseDelayMs: intIn(1, 5_000, 100),
   maxDelayMs: intIn(1, 10_000, 2_000),
 }).check(z.superRefine((config, ctx) => {
+  if (config.contentCapture === 'hashed' && !config.contentHashKeyArn) {
+    ctx.addIssue({ code: 'custom', message: 'hashed content capture needs CONTENT_HASH_KEY_ARN, the HMAC key the hashes are keyed with', path: ['contentHashKeyArn'] });
+  }
   const names = new Set(config.chatModels.map((model) => model.name));
   for (const model of config.chatModels) {
     for (const fallback of model.fallbacks) {
@@ -62,6 +69,7 @@ export const CONFIG_ENV = {
   auditPrefix: 'AUDIT_PREFIX',
   auditKeyArn: 'AUDIT_KEY_ARN',
   contentCapture: 'CONTENT_CAPTURE',
+  contentHashKeyArn: 'CONTENT_HASH_KEY_ARN',
   tenantClaim: 'TENANT_CLAIM',
   apiKeyTenants: 'API_KEY_TENANTS',
   deadlineMs: 'DEADLINE_MS',
@@ -96,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     auditPrefix: env[CONFIG_ENV.auditPrefix] || undefined,
     auditKeyArn: env[CONFIG_ENV.auditKeyArn],
     contentCapture: env[CONFIG_ENV.contentCapture] || undefined,
+    contentHashKeyArn: env[CONFIG_ENV.contentHashKeyArn] || undefined,
     tenantClaim: env[CONFIG_ENV.tenantClaim] || undefined,
     // A list of [apiKeyId, tenantId] pairs: the key ids are only known at deploy time.
     apiKeyTenants: (() => {

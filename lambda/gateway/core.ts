@@ -1,8 +1,11 @@
-import { type AuditEvent, type AuditWriter, captureContent, type GuardrailAction } from './audit';
-import type { TokenBudget, Reservation } from './budget';
+import { type AuditEvent, type AuditWriter, captureContent, type ContentHashKey, type GuardrailAction } from './audit';
+import { BudgetUnavailableError, type Reservation, type TokenBudget } from './budget';
 import type { ChatTarget, GatewayConfig } from './config';
+import { RequestDeadline, withTimeout } from './deadline';
 import { GatewayError } from './errors';
-import { bedrockChat, type ChatResult, type GroundingPassage, type ProviderClients, sagemakerChat, titanEmbeddings } from './providers';
+import {
+  bedrockChat, type ChatResult, type EmbeddingResult, type GroundingPassage, type ProviderClients, sagemakerChat, type SensitiveMatch, titanEmbeddings,
+} from './providers';
 import { redactPii } from './redact';
 import { callWithFallback, type Clock } from './routing';
 import { ChatRequest, EmbeddingsRequest, parseBody, RetrieveRequest } from './schemas';
@@ -13,7 +16,8 @@ export interface GatewayRequest {
   readonly method: string;
   /** The API resource path, e.g. `/v1/chat`. */
   readonly resource: string;
-  readonly body: string | null;
+  /** The body as API Gateway passed it: a string or null; anything else is refused as invalid. */
+  readonly body: unknown;
   readonly isBase64Encoded: boolean;
   /** The authorizer context API Gateway set: Cognito claims, or a Lambda authorizer's context. */
   readonly authorizer?: { readonly claims?: Record<string, unknown>; readonly [key: string]: unknown } | null;
@@ -56,21 +60,52 @@ export interface GatewayDeps {
   readonly clock: Clock;
   /** @default - retrieval is not enabled: `/v1/retrieve` and chat retrieval answer `not_found` */
   readonly retriever?: Retriever;
+  /** @default - none: `hashed` capture then omits content and says so in the event */
+  readonly contentHashKey?: ContentHashKey;
 }
 
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
-/** Tokens to reserve for a prompt: a deliberately high estimate (two UTF-8 bytes per token). */
+/**
+ * Tokens a text can cost at most: one per UTF-8 byte. Byte-level tokenizers never make a token
+ * of less than one byte, so the reservation is an upper bound of the prompt's tokens
+ * (docs/gateway.md, Budgets); a cheaper estimate lets concurrent requests overspend.
+ */
 export function estimateTokens(...texts: Array<string | undefined>): number {
-  return Math.ceil(texts.reduce((sum, text) => sum + (text ? Buffer.byteLength(text, 'utf8') : 0), 0) / 2);
+  return texts.reduce((sum, text) => sum + (text ? Buffer.byteLength(text, 'utf8') : 0), 0);
+}
+
+/** Tokens reserved per message, and for the system prompt, for the model's chat template (role markers). */
+export const MESSAGE_OVERHEAD_TOKENS = 16;
+/** Tokens reserved per requested retrieval passage; each passage is cut to fit, with its `[n] ` marker and separator. */
+export const PASSAGE_TOKENS = 2048;
+const PASSAGE_FRAMING_BYTES = 32;
+
+/**
+ * The reservation of a chat request: an upper bound of its tokens when the model counts at most
+ * one token per UTF-8 byte, plus the chat template, plus every output token it may produce, plus
+ * the passages (each cut to {@link PASSAGE_TOKENS} bytes before the model sees it).
+ */
+export function chatReservationTokens(body: ChatRequest): number {
+  return estimateTokens(body.system, ...body.messages.map((m) => m.content))
+    + MESSAGE_OVERHEAD_TOKENS * (body.messages.length + (body.system ? 1 : 0))
+    + body.maxTokens
+    + (body.retrieval ? PASSAGE_TOKENS * body.retrieval.topK : 0);
+}
+
+/** `text` cut to at most `maxBytes` UTF-8 bytes, on a character boundary. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  return text.slice(0, new TextEncoder().encodeInto(text, new Uint8Array(maxBytes)).read);
 }
 
 /** The tenant from the authorizer context only; the body, query and headers are never consulted. */
 export function tenantOf(request: GatewayRequest, config: GatewayConfig): string {
   const fromClaims = request.authorizer?.claims?.[config.tenantClaim];
-  const fromKey = request.apiKeyId ? config.apiKeyTenants[request.apiKeyId] : undefined;
+  const keyId = request.apiKeyId;
+  const fromKey = typeof keyId === 'string' && Object.hasOwn(config.apiKeyTenants, keyId) ? config.apiKeyTenants[keyId] : undefined;
   const tenant = typeof fromClaims === 'string' ? fromClaims : fromKey;
-  if (tenant === undefined || !TENANT_ID.test(tenant)) {
+  if (typeof tenant !== 'string' || !TENANT_ID.test(tenant)) {
     throw new GatewayError(401, 'unauthorized', 'no tenant in your credentials; use a token with a tenant claim or a tenant API key');
   }
   return tenant;
@@ -93,6 +128,18 @@ interface Trace {
   attempts: number;
   prompt?: string;
   completion?: string;
+  sensitive: SensitiveMatch[];
+  reservationId?: string;
+  unsettled?: AuditEvent['unsettled'];
+}
+
+/** What one request works with: its deadline, its trace and everything injected. */
+interface RequestScope {
+  readonly request: GatewayRequest;
+  readonly tenantId: string;
+  readonly deps: GatewayDeps;
+  readonly trace: Trace;
+  readonly deadline: RequestDeadline;
 }
 
 function chatTargets(config: GatewayConfig, requested: string | undefined): ChatTarget[] {
@@ -108,39 +155,79 @@ function providerClientError(error: unknown): GatewayError {
   return new GatewayError(500, 'internal_error', 'the gateway could not call the model; the platform team has been alerted');
 }
 
-async function withReservation<T>(
-  deps: GatewayDeps, tenantId: string, tokens: number, run: () => Promise<{ value: T; usedTokens: number }>,
-): Promise<T> {
-  const reservation: Reservation = await deps.budget.reserve(tenantId, tokens, new Date(deps.clock.now()));
-  let outcome: { value: T; usedTokens: number };
+/** Records a reservation the store could not settle or release, for reconciliation. */
+function recordUnsettled(scope: RequestScope, reservation: Reservation, usedTokens: number, error: unknown): void {
+  scope.trace.unsettled = { period: reservation.period, reservedTokens: reservation.tokens, usedTokens };
+  scope.deps.metrics.addMetric('UnsettledReservations', 'Count', 1);
+  scope.deps.logger.warn('reservation not settled; the audit event carries it for reconciliation', {
+    requestId: scope.request.requestId, tenantId: reservation.tenantId, reservationId: reservation.id, period: reservation.period,
+    reservedTokens: reservation.tokens, usedTokens, errorName: (error as { cause?: { name?: string } })?.cause?.name,
+  });
+}
+
+/**
+ * Reserves `tokens`, runs `run`, then settles the tokens it used, or releases them all when it
+ * failed. A settle or release the store cannot do never changes the answer: the answer (or the
+ * original error) is returned and the amount recorded for reconciliation.
+ */
+async function withReservation<T>(scope: RequestScope, tokens: number, run: (reservation: Reservation) => Promise<{ value: T; usedTokens: number }>): Promise<T> {
+  const { deps, deadline } = scope;
+  const release = (held: Reservation) => deps.budget.release(held, deadline.storeRemainingMs()).catch((storeError: unknown) => recordUnsettled(scope, held, 0, storeError));
+  let reservation: Reservation;
   try {
-    outcome = await run();
+    reservation = await deps.budget.reserve(scope.tenantId, tokens, new Date(deps.clock.now()), deadline.storeRemainingMs());
   } catch (error) {
-    await deps.budget.release(reservation);
+    if (error instanceof BudgetUnavailableError) {
+      scope.trace.reservationId = error.possiblyHeld.id;
+      await release(error.possiblyHeld);
+    }
     throw error;
   }
-  await deps.budget.settle(reservation, outcome.usedTokens);
+  scope.trace.reservationId = reservation.id;
+  let outcome: { value: T; usedTokens: number };
+  try {
+    outcome = await run(reservation);
+  } catch (error) {
+    await release(reservation);
+    throw error;
+  }
+  if (outcome.usedTokens > reservation.tokens) deps.metrics.addMetric('UsageAboveReservation', 'Count', outcome.usedTokens - reservation.tokens);
+  await deps.budget.settle(reservation, outcome.usedTokens, deadline.storeRemainingMs()).catch((storeError: unknown) => recordUnsettled(scope, reservation, outcome.usedTokens, storeError));
   return outcome.value;
 }
 
-async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps, trace: Trace, deadline: number): Promise<GatewayResponse> {
+/** Passages for the tenant's query, within an equal share of the time left for calls (the model calls get the rest). */
+async function retrievePassages(scope: RequestScope, query: string, topK: number, shares: number): Promise<GroundingPassage[]> {
+  const retriever = scope.deps.retriever!;
+  try {
+    return await withTimeout('retrieval', scope.deadline.callsRemainingMs() / shares, (signal) => retriever.retrieve(scope.tenantId, query, topK, signal));
+  } catch (error) {
+    if ((error as { name?: string })?.name === 'TimeoutError') throw new GatewayError(504, 'timeout', 'retrieval did not answer in time; try again', 1);
+    throw error;
+  }
+}
+
+async function chat(scope: RequestScope): Promise<GatewayResponse> {
+  const { request, deps, trace, deadline } = scope;
   const body = parseBody(ChatRequest, request.body, request.isBase64Encoded);
   const targets = chatTargets(deps.config, body.model);
   trace.model = targets[0].name;
   trace.prompt = body.messages[body.messages.length - 1].content;
   if (body.retrieval && !deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled in this environment; remove the retrieval field');
-  const reserveTokens = estimateTokens(body.system, ...body.messages.map((m) => m.content)) + body.maxTokens + (body.retrieval ? 2048 * body.retrieval.topK : 0);
+  const reserveTokens = chatReservationTokens(body);
   const guardrail = { identifier: deps.config.guardrailIdentifier, version: deps.config.guardrailVersion };
 
-  const result = await withReservation(deps, tenantId, reserveTokens, async () => {
+  const result = await withReservation(scope, reserveTokens, async () => {
     const passages = body.retrieval
-      ? await deps.retriever!.retrieve(tenantId, trace.prompt!, body.retrieval.topK, AbortSignal.timeout(Math.max(1, deadline - deps.clock.now())))
+      ? (await retrievePassages(scope, trace.prompt!, body.retrieval.topK, targets.length + 1))
+        .slice(0, body.retrieval.topK)
+        .map((passage) => ({ ...passage, text: truncateUtf8(passage.text, PASSAGE_TOKENS - PASSAGE_FRAMING_BYTES) }))
       : [];
     const progress = { attempts: 0, targetIndex: 0 };
     const routed = await callWithFallback<ChatTarget, ChatResult>(
       targets,
       (target, signal) => (target.provider === 'bedrock' ? bedrockChat : sagemakerChat)(deps.clients, target, body, passages, guardrail, signal),
-      deadline,
+      deadline.callsEndAt,
       deps.config,
       deps.clock,
       providerClientError,
@@ -153,7 +240,10 @@ async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps
     trace.inputTokens = routed.result.inputTokens;
     trace.outputTokens = routed.result.outputTokens;
     trace.guardrailAction = routed.result.guardrailAction;
-    return { value: { ...routed, passages }, usedTokens: routed.result.inputTokens + routed.result.outputTokens };
+    trace.sensitive.push(...routed.result.sensitive);
+    // An answer without usage is charged the whole reservation.
+    const usedTokens = routed.result.usageReported ? routed.result.inputTokens + routed.result.outputTokens : reserveTokens;
+    return { value: { ...routed, passages }, usedTokens };
   });
   if (result.result.guardrailAction === 'blocked') {
     throw new GatewayError(422, 'guardrail_blocked', 'the content policy of this service blocked the request or its answer');
@@ -171,7 +261,8 @@ async function chat(request: GatewayRequest, tenantId: string, deps: GatewayDeps
   });
 }
 
-async function embeddings(request: GatewayRequest, tenantId: string, deps: GatewayDeps, trace: Trace, deadline: number): Promise<GatewayResponse> {
+async function embeddings(scope: RequestScope): Promise<GatewayResponse> {
+  const { request, deps, trace, deadline } = scope;
   const body = parseBody(EmbeddingsRequest, request.body, request.isBase64Encoded);
   const models = deps.config.embeddingModels;
   const target = body.model === undefined ? models[0] : models.find((m) => m.name === body.model);
@@ -180,35 +271,42 @@ async function embeddings(request: GatewayRequest, tenantId: string, deps: Gatew
   trace.guardrailAction = 'not_applied';
   const inputs = typeof body.input === 'string' ? [body.input] : body.input;
   trace.prompt = inputs.join('\n');
-  const result = await withReservation(deps, tenantId, estimateTokens(...inputs), async () => {
+  const results = await withReservation(scope, estimateTokens(...inputs), async () => {
     const progress = { attempts: 0, targetIndex: 0 };
+    // Results survive a failed attempt, so a retry sends only the inputs that failed.
+    const done: Array<EmbeddingResult | undefined> = inputs.map(() => undefined);
     const routed = await callWithFallback(
       [target],
-      (t, signal) => titanEmbeddings(deps.clients, t, inputs, body.dimensions, signal),
-      deadline, deps.config, deps.clock, providerClientError, progress,
+      (t, signal) => titanEmbeddings(deps.clients, t, inputs, body.dimensions, signal, done),
+      deadline.callsEndAt, deps.config, deps.clock, providerClientError, progress,
     ).finally(() => { trace.attempts = progress.attempts; });
-    trace.inputTokens = routed.result.inputTokens;
-    return { value: routed.result, usedTokens: routed.result.inputTokens };
+    trace.inputTokens = routed.result.reduce((sum, r) => sum + (r.inputTokens ?? 0), 0);
+    // An input the model did not count is charged its reservation.
+    return { value: routed.result, usedTokens: routed.result.reduce((sum, r, i) => sum + (r.inputTokens ?? estimateTokens(inputs[i])), 0) };
   });
   return json(200, request.requestId, {
     model: target.name,
-    data: result.embeddings.map((embedding, index) => ({ index, embedding })),
-    usage: { inputTokens: result.inputTokens },
+    data: results.map((result, index) => ({ index, embedding: result.embedding })),
+    usage: { inputTokens: trace.inputTokens },
   });
 }
 
-async function retrieve(request: GatewayRequest, tenantId: string, deps: GatewayDeps, trace: Trace, deadline: number): Promise<GatewayResponse> {
+async function retrieve(scope: RequestScope): Promise<GatewayResponse> {
+  const { request, deps, trace } = scope;
   const body = parseBody(RetrieveRequest, request.body, request.isBase64Encoded);
   if (!deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled in this environment');
   trace.guardrailAction = 'not_applied';
   trace.prompt = body.query;
-  const passages = await deps.retriever.retrieve(tenantId, body.query, body.topK, AbortSignal.timeout(Math.max(1, deadline - deps.clock.now())));
+  // The retrieval function embeds the query and reports no usage: the reservation is charged.
+  const tokens = estimateTokens(body.query);
+  const passages = await withReservation(scope, tokens, async () => ({ value: await retrievePassages(scope, body.query, body.topK, 1), usedTokens: tokens }));
   return json(200, request.requestId, { data: passages });
 }
 
-function models(request: GatewayRequest, deps: GatewayDeps, trace: Trace): GatewayResponse {
+function models(scope: RequestScope): GatewayResponse {
+  const { deps, trace } = scope;
   trace.guardrailAction = 'not_applied';
-  return json(200, request.requestId, {
+  return json(200, scope.request.requestId, {
     data: [
       ...deps.config.chatModels.map((m) => ({ id: m.name, type: 'chat', fallbacks: m.fallbacks })),
       ...deps.config.embeddingModels.map((m) => ({ id: m.name, type: 'embedding' })),
@@ -216,26 +314,41 @@ function models(request: GatewayRequest, deps: GatewayDeps, trace: Trace): Gatew
   });
 }
 
+/** The content field of the audit event, and why it is missing when the environment captures content. */
+async function auditContent(deps: GatewayDeps, trace: Trace, deadline: RequestDeadline): Promise<Pick<AuditEvent, 'content' | 'contentOmitted'>> {
+  const mode = deps.config.contentCapture;
+  if (mode === 'none' || trace.prompt === undefined) return {};
+  if (mode === 'redacted') return { content: captureContent(mode, trace.prompt, trace.completion, { sensitive: trace.sensitive }) };
+  const hashKey = await deps.contentHashKey?.get(deadline.storeRemainingMs()).catch(() => undefined);
+  if (!hashKey) {
+    deps.metrics.addMetric('ContentCaptureFailures', 'Count', 1);
+    return { contentOmitted: 'hash_key_unavailable' };
+  }
+  return { content: captureContent(mode, trace.prompt, trace.completion, { hashKey }) };
+}
+
 /**
  * Handles one gateway request: tenant from the authorizer, body through its schema, budget
  * reserved, model called with the guardrail and fallback, budget settled, one audit event
- * written whatever happened. Never throws: every failure becomes a response with a stable code.
+ * written whatever happened, all within the request's deadline. Never throws: every failure
+ * becomes a response with a stable code.
  */
 export async function handleGatewayRequest(request: GatewayRequest, deps: GatewayDeps): Promise<GatewayResponse> {
   const started = deps.clock.now();
-  const deadline = started + deps.config.deadlineMs;
+  const deadline = new RequestDeadline(deps.clock.now, started, deps.config.deadlineMs);
   const route = `${request.method} ${request.resource}`;
-  const trace: Trace = { tenantId: null, model: null, inputTokens: 0, outputTokens: 0, guardrailAction: 'none', fallbackUsed: false, attempts: 0 };
+  const trace: Trace = { tenantId: null, model: null, inputTokens: 0, outputTokens: 0, guardrailAction: 'none', fallbackUsed: false, attempts: 0, sensitive: [] };
   let response: GatewayResponse;
   let outcome: AuditEvent['outcome'] = 'success';
   try {
     const tenantId = tenantOf(request, deps.config);
     trace.tenantId = tenantId;
+    const scope: RequestScope = { request, tenantId, deps, trace, deadline };
     switch (route) {
-      case 'POST /v1/chat': response = await chat(request, tenantId, deps, trace, deadline); break;
-      case 'POST /v1/embeddings': response = await embeddings(request, tenantId, deps, trace, deadline); break;
-      case 'POST /v1/retrieve': response = await retrieve(request, tenantId, deps, trace, deadline); break;
-      case 'GET /v1/models': response = models(request, deps, trace); break;
+      case 'POST /v1/chat': response = await chat(scope); break;
+      case 'POST /v1/embeddings': response = await embeddings(scope); break;
+      case 'POST /v1/retrieve': response = await retrieve(scope); break;
+      case 'GET /v1/models': response = models(scope); break;
       default: throw new GatewayError(404, 'not_found', 'no such route; see GET /v1/models and the gateway API reference');
     }
   } catch (error) {
@@ -250,8 +363,6 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
     response = json(failure.status, request.requestId, { error: { code: failure.code, message: failure.message, requestId: request.requestId } }, failure.retryAfterSeconds);
   }
 
-  const latencyMs = deps.clock.now() - started;
-  const content = captureContent(deps.config.contentCapture, trace.prompt, trace.completion);
   const event: AuditEvent = {
     requestId: request.requestId,
     timestamp: new Date(started).toISOString(),
@@ -263,18 +374,22 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
     guardrailAction: trace.guardrailAction,
     fallbackUsed: trace.fallbackUsed,
     attempts: trace.attempts,
-    latencyMs,
+    latencyMs: deps.clock.now() - started,
     status: response.statusCode,
     outcome,
-    ...(content ? { content } : {}),
+    ...(trace.reservationId ? { reservationId: trace.reservationId } : {}),
+    ...(trace.unsettled ? { unsettled: trace.unsettled } : {}),
+    ...await auditContent(deps, trace, deadline),
   };
   try {
-    await deps.audit.write(event);
+    await deps.audit.write(event, deadline.storeRemainingMs());
   } catch (error) {
     deps.metrics.addMetric('AuditWriteFailures', 'Count', 1);
-    const { content: _omitted, ...withoutContent } = event;
-    deps.logger.error('audit write failed; event follows without content', { ...withoutContent, errorName: (error as { name?: string })?.name });
+    // Powertools Logger reserves `timestamp` (and level, message, service, sampling_rate) for its own fields.
+    const { content: _omitted, timestamp, ...withoutContent } = event;
+    deps.logger.error('audit write failed; event follows without content', { ...withoutContent, eventTimestamp: timestamp, errorName: (error as { name?: string })?.name });
   }
+  const latencyMs = deps.clock.now() - started;
   deps.logger.info('request', { requestId: request.requestId, tenantId: trace.tenantId, route, model: trace.model, status: response.statusCode, outcome, latencyMs, attempts: trace.attempts, fallbackUsed: trace.fallbackUsed, guardrailAction: trace.guardrailAction });
   deps.metrics.addMetric(outcome === 'success' ? 'Requests' : `Errors_${outcome}`, 'Count', 1);
   deps.metrics.addMetric('TokensUsed', 'Count', trace.inputTokens + trace.outputTokens);

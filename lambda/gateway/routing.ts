@@ -1,9 +1,12 @@
+import { withTimeout } from './deadline';
 import { GatewayError } from './errors';
 
 /** How a provider failure is treated. */
 export type FailureKind = 'throttled' | 'server' | 'timeout' | 'client';
 
 const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException', 'ModelNotReadyException', 'ProvisionedThroughputExceededException']);
+// A reset connection, and a 200 whose body broke off or is not JSON, are transient like a 5xx.
+const TRANSIENT_WITHOUT_STATUS = new Set(['InternalServerException', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'NetworkingError', 'MalformedResponseError']);
 const TIMEOUT = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException', 'ModelTimeoutException']);
 
 /** Classifies an SDK error: retry throttling, 5xx and timeouts; never retry other 4xx. */
@@ -13,7 +16,7 @@ export function classifyFailure(error: unknown): FailureKind {
   if (TIMEOUT.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 408) return 'timeout';
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return 'server';
-  if (status === undefined && ['InternalServerException', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'NetworkingError'].includes(e?.name ?? '')) return 'server';
+  if (status === undefined && TRANSIENT_WITHOUT_STATUS.has(e?.name ?? '')) return 'server';
   return 'client';
 }
 
@@ -47,7 +50,23 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
 }
 
-const DEADLINE = Symbol('deadline');
+/**
+ * Runs one idempotent store call (a budget update, an audit PUT) within `budgetMs`: up to
+ * `attempts` tries, each with an equal share of the time left, retried on throttling, 5xx,
+ * resets and timeouts after a short jittered pause.
+ * @throws the failure of the last try, or the first non-transient one
+ */
+export async function retryWithin<T>(what: string, budgetMs: number, clock: Pick<Clock, 'now' | 'sleep' | 'random'>, call: (signal: AbortSignal) => Promise<T>, attempts = 3): Promise<T> {
+  const endAt = clock.now() + budgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await withTimeout(what, (endAt - clock.now()) / (attempts - attempt), call);
+    } catch (error) {
+      if (classifyFailure(error) === 'client' || attempt === attempts - 1 || clock.now() >= endAt) throw error;
+      await clock.sleep(Math.floor(clock.random() * Math.min(50, (endAt - clock.now()) / 4)));
+    }
+  }
+}
 
 /** Attempts made so far and the target tried last; kept up to date while routing runs, for the audit event. */
 export interface RoutingProgress {
@@ -55,57 +74,55 @@ export interface RoutingProgress {
   targetIndex: number;
 }
 
+const TIMEOUT_MESSAGE = 'the model did not answer in time; try again with a shorter prompt or fewer tokens';
+
 /**
  * Calls `targets` in order until one answers: each target is retried with jittered
- * exponential backoff on throttling, 5xx and timeouts, then the next target is tried. A
- * client error (4xx) ends the routing at once. Nothing runs past `deadline` (epoch ms).
+ * exponential backoff on throttling, 5xx, malformed answers and timeouts, then the next target
+ * is tried. A client error (4xx) ends the routing at once.
  *
- * @throws GatewayError `timeout` (504) when the deadline passes, `model_unavailable` (429 when
- * the last failure was throttling, else 503) when every target failed, or the mapped client error
+ * Time is split so that a hung target cannot starve its fallbacks: target `i` of `n` gets an
+ * equal share, `(endAt - now) / (n - i)`, of what is left for all its attempts; an attempt that
+ * is still running when its target's share ends is aborted and the next target is tried.
+ * Nothing runs past `endAt` (epoch ms).
+ *
+ * @throws GatewayError `timeout` (504) when time ran out before any target answered,
+ * `model_unavailable` (429 when the last failure was throttling, else 503) when every target
+ * failed, or the mapped client error
  */
 export async function callWithFallback<T, R>(
   targets: readonly T[],
   call: (target: T, signal: AbortSignal) => Promise<R>,
-  deadline: number,
+  endAt: number,
   policy: RetryPolicy,
   clock: Clock,
   onClientError: (error: unknown) => GatewayError,
   progress: RoutingProgress = { attempts: 0, targetIndex: 0 },
 ): Promise<Routed<T, R>> {
-  let last: FailureKind = 'server';
+  let last: FailureKind | undefined;
   for (let index = 0; index < targets.length; index++) {
     progress.targetIndex = index;
+    const targetEndAt = clock.now() + (endAt - clock.now()) / (targets.length - index);
     for (let attempt = 0; attempt < policy.maxAttemptsPerTarget; attempt++) {
-      const remaining = deadline - clock.now();
-      if (remaining <= 0) throw new GatewayError(504, 'timeout', 'the model did not answer in time; try again with a shorter prompt or fewer tokens', 1);
+      const remaining = targetEndAt - clock.now();
+      if (remaining <= 0) break;
       progress.attempts++;
-      const controller = new AbortController();
-      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const result = await Promise.race([
-          call(targets[index], controller.signal),
-          new Promise<typeof DEADLINE>((resolve) => { timer = setTimeout(() => resolve(DEADLINE), remaining); }),
-        ]);
-        if (result === DEADLINE) {
-          controller.abort();
-          throw new GatewayError(504, 'timeout', 'the model did not answer in time; try again with a shorter prompt or fewer tokens', 1);
-        }
+        const result = await withTimeout('the model', remaining, (signal) => call(targets[index], signal));
         return { result, target: targets[index], attempts: progress.attempts, fallbackUsed: index > 0 };
       } catch (error) {
         if (error instanceof GatewayError) throw error;
         last = classifyFailure(error);
         if (last === 'client') throw onClientError(error);
-        const isLastAttempt = attempt === policy.maxAttemptsPerTarget - 1;
-        if (!isLastAttempt) {
+        if (attempt < policy.maxAttemptsPerTarget - 1) {
           const delay = backoffMs(attempt, policy, clock.random);
-          if (clock.now() + delay >= deadline) break;
+          if (clock.now() + delay >= targetEndAt) break;
           await clock.sleep(delay);
         }
-      } finally {
-        clearTimeout(timer);
       }
     }
   }
+  if (last === undefined || last === 'timeout') throw new GatewayError(504, 'timeout', TIMEOUT_MESSAGE, 1);
   return last === 'throttled'
     ? Promise.reject(new GatewayError(429, 'model_unavailable', 'every model for this request is throttled; retry after the indicated delay', 2))
     : Promise.reject(new GatewayError(503, 'model_unavailable', 'no model for this request is available right now; retry after the indicated delay', 5));

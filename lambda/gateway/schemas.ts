@@ -26,7 +26,11 @@ export const ChatRequest = z.strictObject({
   temperature: z.optional(unit()),
   topP: z.optional(unit()),
   retrieval: z.optional(z.strictObject({ topK: z._default(intIn(1, 20), 5) })),
-}).check(z.refine((request) => request.messages?.at(-1)?.role === 'user', { message: 'the last message must have role user', path: ['messages'] }));
+}).check(
+  z.refine((request) => request.messages?.at(-1)?.role === 'user', { message: 'the last message must have role user', path: ['messages'] }),
+  // With retrieval the last user message is the search query: a blank one can find nothing.
+  z.refine((request) => !request.retrieval || /\S/.test(request.messages?.at(-1)?.content ?? ''), { message: 'with retrieval, the last message is the search query and must contain text', path: ['messages'] }),
+);
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
 /** `POST /v1/embeddings`. */
@@ -66,8 +70,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Decodes and validates a JSON body; every failure is a 4xx {@link GatewayError}. */
-export function parseBody<T>(schema: z.ZodMiniType<T>, body: string | null | undefined, isBase64Encoded = false): T {
-  if (body === null || body === undefined || body.length === 0) throw GatewayError.invalid('body: a JSON object is required');
+export function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, isBase64Encoded = false): T {
+  if (body === null || body === undefined || body === '') throw GatewayError.invalid('body: a JSON object is required');
+  if (typeof body !== 'string') throw GatewayError.invalid('body: must be JSON text');
   if (body.length > MAX_BODY_BYTES * (isBase64Encoded ? 1.4 : 1)) {
     throw GatewayError.invalid(`body: larger than ${MAX_BODY_BYTES} bytes; shorten the prompt or split the input`, 413);
   }

@@ -24,9 +24,12 @@ export class GatewayModel {
    * @param name the name clients use
    * @param endpointName the SageMaker endpoint name
    * @param fallbacks names of other gateway models to try, in order, when this one fails
+   * @param inferenceComponentName the inference component that hosts the model, for endpoints that
+   * host components (a `GpuInferenceEndpoint` that scales to zero does): the gateway names it in every
+   * call and may invoke only it
    */
-  public static selfHosted(name: string, endpointName: string, fallbacks: string[] = []): GatewayModel {
-    return new GatewayModel(name, 'sagemaker', endpointName, fallbacks);
+  public static selfHosted(name: string, endpointName: string, fallbacks: string[] = [], inferenceComponentName?: string): GatewayModel {
+    return new GatewayModel(name, 'sagemaker', endpointName, fallbacks, inferenceComponentName);
   }
 
   private constructor(
@@ -38,6 +41,8 @@ export class GatewayModel {
     public readonly target: string,
     /** Names of the models to fall back to, in order. */
     public readonly fallbacks: string[],
+    /** The inference component of a self-hosted model, when its endpoint hosts components. */
+    public readonly inferenceComponentName?: string,
   ) {
     if (!/^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$/.test(name)) {
       throw new PavedRoadError(`GatewayModel: name '${name}' must be 1-128 letters, digits or .:_- characters`);
@@ -105,7 +110,10 @@ export class GatewayEndpoint {
 export class ContentCapture {
   /** Only metadata: tokens, model, outcome. */
   public static readonly NONE = new ContentCapture('none');
-  /** SHA-256 hashes of prompt and completion, to prove what was sent without keeping it. */
+  /**
+   * HMAC-SHA256 of prompt and completion, keyed from an HMAC KMS key of the environment, to prove
+   * what was sent without keeping it: nobody without GenerateMac on that key can confirm a guess.
+   */
   public static readonly HASHED = new ContentCapture('hashed');
   /** PII-redacted text, truncated to 4 KB. */
   public static readonly REDACTED = new ContentCapture('redacted');

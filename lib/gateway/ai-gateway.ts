@@ -6,7 +6,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -16,7 +16,7 @@ import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
 import type { IGuardrailPolicy } from '../guardrails/guardrail-policy';
 import type { IHybridSearch } from '../retrieval/hybrid-search';
-import { GATEWAY_OPERATIONS } from '../../lambda/gateway/aws';
+import { CONTENT_HASH_MAC_ALGORITHM, GATEWAY_OPERATIONS } from '../../lambda/gateway/aws';
 import { PavedRoadFunction } from '../serverless/paved-road-function';
 import { type AiGatewayProps, BudgetPeriod, ContentCapture, GatewayAuthorization, GatewayEndpoint, type GatewayModel } from './ai-gateway-props';
 import { GATEWAY_METRICS_NAMESPACE, GATEWAY_SERVICE_NAME, GatewayErrorCode } from './gateway-error-code';
@@ -101,6 +101,13 @@ export class AiGateway extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
   /** ALARM when an audit object could not be written: a request was answered without its audit record. */
   public readonly auditWriteFailuresAlarm: cloudwatch.Alarm;
+  /** ALARM when a reservation could not be settled or released: its amount awaits reconciliation. */
+  public readonly unsettledReservationsAlarm: cloudwatch.Alarm;
+  /**
+   * The HMAC KMS key `ContentCapture.HASHED` keys its hashes with (the gateway derives its hash key
+   * from it once per execution environment); only in environments that capture hashes.
+   */
+  public readonly contentHashKey?: kms.IKey;
   /** ALARM at 5 or more `internal_error` answers in 5 minutes. */
   public readonly internalErrorsAlarm: cloudwatch.Alarm;
   /** ALARM at 5 or more 5XX responses of the API stage in 5 minutes. */
@@ -151,7 +158,10 @@ export class AiGateway extends Construct {
       operations: GATEWAY_OPERATIONS,
       environment: {
         GATEWAY_MODELS: JSON.stringify({
-          chatModels: props.chatModels.map((m) => ({ name: m.name, provider: m.provider, target: m.target, fallbacks: m.fallbacks })),
+          chatModels: props.chatModels.map((m) => ({
+            name: m.name, provider: m.provider, target: m.target, fallbacks: m.fallbacks,
+            ...(m.inferenceComponentName ? { inferenceComponent: m.inferenceComponentName } : {}),
+          })),
           embeddingModels: embeddingModels.map((modelId) => ({ name: modelId, target: modelId })),
         }),
         GUARDRAIL_IDENTIFIER: props.guardrail.guardrailArn,
@@ -169,6 +179,7 @@ export class AiGateway extends Construct {
       },
     });
     this.grantAccess(props.guardrail, [...bedrockChat.map((m) => m.target), ...embeddingModels], selfHosted, props, auditKey!, auditPrefix);
+    if (props.contentCapture === ContentCapture.HASHED) this.contentHashKey = this.createContentHashKey();
     if (props.retrieval) this.wireRetrieval(props.retrieval);
 
     this.api = this.createApi(endpoint, props);
@@ -189,6 +200,8 @@ export class AiGateway extends Construct {
     });
     this.auditWriteFailuresAlarm = alarm('AuditWriteFailuresAlarm', this.metricAuditWriteFailures(), 1,
       'an audit object could not be written, so a request was answered without its audit record (compliance incident); see the function logs for the event without content.');
+    this.unsettledReservationsAlarm = alarm('UnsettledReservationsAlarm', this.metricUnsettledReservations(), 1,
+      'a token reservation could not be settled or released; reconcile the tenant budget from the audit events with an `unsettled` field (docs/gateway.md, Budgets).');
     this.internalErrorsAlarm = alarm('InternalErrorsAlarm', this.metricErrors(GatewayErrorCode.INTERNAL_ERROR), 5,
       '5 or more requests in 5 minutes ended with internal_error; see the function logs.');
     this.serverErrorsAlarm = alarm('ServerErrorsAlarm', this.api.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }), 5,
@@ -205,7 +218,7 @@ export class AiGateway extends Construct {
 
   /** All gateway alarms, in the order of the properties above. */
   public get alarms(): cloudwatch.Alarm[] {
-    return [this.auditWriteFailuresAlarm, this.internalErrorsAlarm, this.serverErrorsAlarm, this.throttlesAlarm];
+    return [this.auditWriteFailuresAlarm, this.unsettledReservationsAlarm, this.internalErrorsAlarm, this.serverErrorsAlarm, this.throttlesAlarm];
   }
 
   /**
@@ -285,6 +298,54 @@ export class AiGateway extends Construct {
     return this.metric('AuditWriteFailures', props);
   }
 
+  /**
+   * Reservations the budget store could not settle or release; each awaits reconciliation.
+   * @default - sum over 5 minutes
+   */
+  public metricUnsettledReservations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('UnsettledReservations', props);
+  }
+
+  /**
+   * An HMAC_256 key (GENERATE_VERIFY_MAC) that never leaves KMS; the gateway may only GenerateMac
+   * with HMAC_SHA_256. KMS does not rotate HMAC keys (rotation is for symmetric encryption keys):
+   * a new key means new hashes, so the key is retained with the environment's data.
+   * https://docs.aws.amazon.com/kms/latest/developerguide/hmac.html
+   * https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+   */
+  private createContentHashKey(): kms.Key {
+    const env = this.foundation.environment;
+    const key = new kms.Key(this, 'ContentHashKey', {
+      description: `paved-road ${env.name}: keys the AI gateway's hashed content capture (HMAC-SHA256)`,
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      multiRegion: false,
+      removalPolicy: this.foundation.removalPolicy,
+      pendingWindow: Duration.days(30),
+    });
+    // CT.KMS.PR.3: grants only for AWS services acting on a resource.
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyGrantsExceptForAwsServices',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }));
+    acknowledgeFinding(key, {
+      id: 'PavedRoad-KMSKeyRotationSingleRegion',
+      reason: 'KMS rotates only symmetric encryption keys, never HMAC keys; this HMAC key is single-Region, its material never leaves KMS, and the gateway may only call GenerateMac with HMAC_SHA_256 on it.',
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.handler,
+      actions: ['kms:GenerateMac'],
+      resourceArns: [key.keyArn],
+      conditions: { StringEquals: { 'kms:MacAlgorithm': CONTENT_HASH_MAC_ALGORITHM } },
+    });
+    this.handler.addEnvironment('CONTENT_HASH_KEY_ARN', key.keyArn);
+    return key;
+  }
+
   private wireRetrieval(retrieval: IHybridSearch): void {
     const fn = this.handler;
     // lambda:InvokeFunction on the retrieval function (and its versions) only.
@@ -340,7 +401,14 @@ export class AiGateway extends Construct {
       iam.Grant.addToPrincipal({
         grantee: fn,
         actions: ['sagemaker:InvokeEndpoint'],
-        resourceArns: selfHosted.map((m) => stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: m.target.toLowerCase(), arnFormat: ArnFormat.SLASH_RESOURCE_NAME })),
+        // A call that names an inference component is authorized against it as well as the endpoint.
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
+        resourceArns: selfHosted.flatMap((m) => [
+          stack.formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: m.target.toLowerCase(), arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+          ...(m.inferenceComponentName
+            ? [stack.formatArn({ service: 'sagemaker', resource: 'inference-component', resourceName: m.inferenceComponentName.toLowerCase(), arnFormat: ArnFormat.SLASH_RESOURCE_NAME })]
+            : []),
+        ]),
       });
     }
     // The budget is only ever changed by conditional updates: no reads, no puts, no deletes.

@@ -16,8 +16,14 @@ export class GatewayErrorCode {
   public static readonly UNAUTHORIZED = new GatewayErrorCode('unauthorized');
   /** 404: unknown route, or retrieval not enabled. */
   public static readonly NOT_FOUND = new GatewayErrorCode('not_found');
-  /** 429: the tenant's token budget for the period is used up. */
+  /** 429: the tenant's token budget for the period is used up; Retry-After counts the seconds to the next period. */
   public static readonly BUDGET_EXCEEDED = new GatewayErrorCode('budget_exceeded');
+  /** 429: the rest of the budget is held by the tenant's requests in flight; retry after a few seconds. */
+  public static readonly BUDGET_BUSY = new GatewayErrorCode('budget_busy');
+  /** 400: the request's reservation is larger than the tenant's whole limit, so it can never be admitted. */
+  public static readonly REQUEST_EXCEEDS_BUDGET = new GatewayErrorCode('request_exceeds_budget');
+  /** 503: the budget store is throttled, failing or too slow; nothing was charged. */
+  public static readonly BUDGET_UNAVAILABLE = new GatewayErrorCode('budget_unavailable');
   /** 422: the guardrail blocked the prompt or the answer. */
   public static readonly GUARDRAIL_BLOCKED = new GatewayErrorCode('guardrail_blocked');
   /** 429/503: every model of the fallback chain was throttled or failed. */
@@ -72,6 +78,9 @@ const ALL: readonly GatewayErrorCode[] = [
   GatewayErrorCode.UNAUTHORIZED,
   GatewayErrorCode.NOT_FOUND,
   GatewayErrorCode.BUDGET_EXCEEDED,
+  GatewayErrorCode.BUDGET_BUSY,
+  GatewayErrorCode.REQUEST_EXCEEDS_BUDGET,
+  GatewayErrorCode.BUDGET_UNAVAILABLE,
   GatewayErrorCode.GUARDRAIL_BLOCKED,
   GatewayErrorCode.MODEL_UNAVAILABLE,
   GatewayErrorCode.RETRIEVAL_UNAVAILABLE,

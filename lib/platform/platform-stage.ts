@@ -99,7 +99,9 @@ export class PlatformStack extends Stack {
     }
     const selfHosted = this.exampleEndpoint ? 'llama-3-1-8b-instruct' : undefined;
     const chatModels = modelIds.map((id, index) => GatewayModel.bedrock(id, [...modelIds.slice(index + 1), ...(selfHosted ? [selfHosted] : [])]));
-    if (this.exampleEndpoint && selfHosted) chatModels.push(GatewayModel.selfHosted(selfHosted, this.exampleEndpoint.endpointName));
+    if (this.exampleEndpoint && selfHosted) {
+      chatModels.push(GatewayModel.selfHosted(selfHosted, this.exampleEndpoint.endpointName, [], this.exampleEndpoint.inferenceComponentName));
+    }
     this.gateway = new AiGateway(this, 'Gateway', {
       foundation: this.foundation,
       guardrail: this.guardrail,

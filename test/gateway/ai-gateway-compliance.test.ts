@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import {
-  AiGateway, type AiGatewayProps, bindEnvironment, ComplianceGate, DataClass, Foundation, GatewayAuthorization, GatewayEndpoint, GatewayModel, GuardrailPolicy,
+  AiGateway, type AiGatewayProps, bindEnvironment, ComplianceGate, ContentCapture, DataClass, Foundation, GatewayAuthorization, GatewayEndpoint, GatewayModel, GuardrailPolicy,
   ResidencyZone, resolveEnvironment, Stage,
 } from '../../lib';
 import { testApp } from '../support/app';
@@ -33,6 +33,13 @@ describe('AiGateway compliance', () => {
 
   it('passes the full compliance gate in API-key mode', () => {
     expect(() => synthThroughGate({ authorization: GatewayAuthorization.apiKeys(['acme', 'globex']) })).not.toThrow();
+  });
+
+  it('passes the full compliance gate with hashed capture (an HMAC KMS key) and a self-hosted inference component', () => {
+    expect(() => synthThroughGate({
+      contentCapture: ContentCapture.HASHED,
+      chatModels: [GatewayModel.bedrock('eu.anthropic.claude-sonnet-4-5-20250929-v1:0', ['llama']), GatewayModel.selfHosted('llama', 'llama-endpoint', [], 'llama-endpoint-ic')],
+    })).not.toThrow();
   });
 
   it('passes the full compliance gate with a private endpoint', () => {

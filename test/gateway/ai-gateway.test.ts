@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import {
-  AiGateway, type AiGatewayProps, bindEnvironment, DataClass, Foundation, GatewayAuthorization, GatewayEndpoint, GatewayErrorCode, GatewayModel, GuardrailPolicy,
+  AiGateway, type AiGatewayProps, bindEnvironment, ContentCapture, DataClass, Foundation, GatewayAuthorization, GatewayEndpoint, GatewayErrorCode, GatewayModel, GuardrailPolicy,
   HybridSearch, ResidencyZone, resolveEnvironment, Stage,
 } from '../../lib';
 import { ERROR_CODES } from '../../lambda/gateway/errors';
@@ -124,6 +124,10 @@ describe('AiGateway metrics and alarms', () => {
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', gatewayAlarm('AuditWriteFailures', 1));
   });
 
+  it('alarms on a single reservation left unsettled in 5 minutes', () => {
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', gatewayAlarm('UnsettledReservations', 1));
+  });
+
   it('alarms on 5 internal errors in 5 minutes', () => {
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', gatewayAlarm('Errors_internal_error', 5));
   });
@@ -156,21 +160,21 @@ describe('AiGateway metrics and alarms', () => {
   const gatewayAlarms = (template: Template) => Object.values(template.findResources('AWS::CloudWatch::Alarm'))
     .filter((alarm) => alarm.Properties.MetricName !== 'ApproximateNumberOfMessagesVisible');
 
-  it('creates the four alarms and notifies the environment alarm topic on ALARM and OK by default', () => {
+  it('creates the five alarms and notifies the environment alarm topic on ALARM and OK by default', () => {
     const alarms = gatewayAlarms(built.template);
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     const topic = built.stack.resolve(built.foundation.alarmTopic.topicArn);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);
     }
-    expect(built.gateway.alarms).toEqual([built.gateway.auditWriteFailuresAlarm, built.gateway.internalErrorsAlarm, built.gateway.serverErrorsAlarm, built.gateway.throttlesAlarm]);
+    expect(built.gateway.alarms).toEqual([built.gateway.auditWriteFailuresAlarm, built.gateway.unsettledReservationsAlarm, built.gateway.internalErrorsAlarm, built.gateway.serverErrorsAlarm, built.gateway.throttlesAlarm]);
   });
 
   it('notifies the given alarm topic instead when one is given', () => {
     const { template } = gatewayTemplate(({ stack }) => ({ alarmTopic: sns.Topic.fromTopicArn(stack, 'Ops', 'arn:aws:sns:eu-central-1:111122223333:ops') }));
     const alarms = gatewayAlarms(template);
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-central-1:111122223333:ops']);
       expect(alarm.Properties.OKActions).toEqual(['arn:aws:sns:eu-central-1:111122223333:ops']);
@@ -192,7 +196,7 @@ describe('AiGateway metrics and alarms', () => {
     expectMetric(gateway.metricErrors(GatewayErrorCode.of('budget_exceeded')), 'Errors_budget_exceeded', 'Sum');
     expect(gateway.metricLatency({ statistic: 'p50' }).statistic).toBe('p50');
     expect(GatewayErrorCode.all().map((code) => gateway.metricErrors(code).metricName)).toEqual([
-      'Errors_invalid_request', 'Errors_unauthorized', 'Errors_not_found', 'Errors_budget_exceeded',
+      'Errors_invalid_request', 'Errors_unauthorized', 'Errors_not_found', 'Errors_budget_exceeded', 'Errors_budget_busy', 'Errors_request_exceeds_budget', 'Errors_budget_unavailable',
       'Errors_guardrail_blocked', 'Errors_model_unavailable', 'Errors_retrieval_unavailable', 'Errors_timeout', 'Errors_internal_error',
     ]);
   });
@@ -238,6 +242,49 @@ describe('AiGateway retrieval wiring', () => {
       Environment: { Variables: Match.objectLike({ RETRIEVAL_FUNCTION: Match.absent() }) },
     });
     expect(statements(template).filter((statement) => JSON.stringify(statement.Action).includes('lambda:'))).toEqual([]);
+  });
+});
+
+describe('AiGateway content hashing and self-hosted models', () => {
+  /** The operations PavedRoadFunction recorded for the gateway function. */
+  const operations = (template: Template) => Object.values(template.findResources('AWS::Lambda::Function'))
+    .find((fn) => String(fn.Properties.Description).includes('AI gateway'))!.Metadata['paved-road:operations'];
+
+  it('keys hashed capture with an HMAC KMS key that only allows GenerateMac with HMAC_SHA_256, and passes its ARN', () => {
+    const { template, gateway, id } = gatewayTemplate(() => ({ contentCapture: ContentCapture.HASHED }));
+    const keyArn = { 'Fn::GetAtt': [id(gateway.contentHashKey!), 'Arn'] };
+    // What the rotation acknowledgment claims: an HMAC key (KMS rotates none), single-Region.
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeySpec: 'HMAC_256',
+      KeyUsage: 'GENERATE_VERIFY_MAC',
+      MultiRegion: false,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'DenyGrantsExceptForAwsServices', Effect: 'Deny', Action: 'kms:CreateGrant' })]) },
+    });
+    expect(statements(template).filter((statement) => JSON.stringify(statement.Action).includes('kms:GenerateMac'))).toEqual([{
+      Effect: 'Allow', Action: 'kms:GenerateMac', Resource: keyArn, Condition: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } },
+    }]);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ CONTENT_CAPTURE: 'hashed', CONTENT_HASH_KEY_ARN: keyArn }) } });
+    expect(JSON.stringify(operations(template))).toContain('kms:GenerateMac');
+  });
+
+  it('creates no hash key and grants no GenerateMac unless hashes are captured', () => {
+    const { template, gateway } = gatewayTemplate(() => ({ contentCapture: ContentCapture.REDACTED }));
+    expect(gateway.contentHashKey).toBeUndefined();
+    template.resourcePropertiesCountIs('AWS::KMS::Key', { KeySpec: 'HMAC_256' }, 0);
+    expect(JSON.stringify(statements(template))).not.toContain('kms:GenerateMac');
+  });
+
+  it('names the inference component of a self-hosted model and may invoke it and its endpoint only', () => {
+    const { template } = gatewayTemplate(() => ({
+      chatModels: [...CHAT_MODELS, GatewayModel.selfHosted('llama', 'llama-endpoint', [], 'llama-endpoint-ic')],
+    }));
+    const invoke = statements(template).filter((statement) => JSON.stringify(statement.Action).includes('sagemaker:InvokeEndpoint'));
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0].Resource)).toContain(':endpoint/llama-endpoint');
+    expect(JSON.stringify(invoke[0].Resource)).toContain(':inference-component/llama-endpoint-ic');
+    const models = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.Environment?.Variables?.GATEWAY_MODELS).find(Boolean);
+    expect(JSON.parse(models).chatModels).toContainEqual({ name: 'llama', provider: 'sagemaker', target: 'llama-endpoint', fallbacks: [], inferenceComponent: 'llama-endpoint-ic' });
+    expect(JSON.stringify(operations(template))).toContain('inference-component/llama-endpoint-ic');
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { BedrockRuntime, DynamoDb, Lambda, S3, SageMakerRuntime } from '../../../lambda/gateway/aws';
+import { BedrockRuntime, DynamoDb, Kms, Lambda, S3, SageMakerRuntime } from '../../../lambda/gateway/aws';
 import { AwsApiError, AwsHttp, credentialsFromEnv } from '../../../lambda/shared/aws-http';
 import { classifyFailure } from '../../../lambda/gateway/routing';
 
@@ -69,7 +69,7 @@ describe('AWS calls over SigV4', () => {
   it('sends UpdateItem as awsJson1_0 with the operation in X-Amz-Target', async () => {
     const { http, sent } = recording(() => Response.json({}));
     const input = { TableName: 'budgets', Key: { tenantId: { S: 'acme' } }, UpdateExpression: 'SET a = :n', ConditionExpression: 'b = :p', ExpressionAttributeValues: { ':n': { N: '5' }, ':p': { S: '2026-11' } } };
-    await new DynamoDb(http).updateItem(input);
+    await new DynamoDb(http).updateItem(input, signal);
     expect(sent[0].url).toBe('https://dynamodb.eu-central-1.amazonaws.com/');
     expect(sent[0].headers.get('x-amz-target')).toBe('DynamoDB_20120810.UpdateItem');
     expect(sent[0].headers.get('content-type')).toBe('application/x-amz-json-1.0');
@@ -82,7 +82,7 @@ describe('AWS calls over SigV4', () => {
       { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'The conditional request failed', Item: { budgetPeriod: { S: '2026-10' } } },
       { status: 400 },
     ));
-    const failure = await new DynamoDb(http).updateItem({ TableName: 't', Key: {}, UpdateExpression: 'u', ConditionExpression: 'c', ExpressionAttributeValues: {} }).catch((error: unknown) => error);
+    const failure = await new DynamoDb(http).updateItem({ TableName: 't', Key: {}, UpdateExpression: 'u', ConditionExpression: 'c', ExpressionAttributeValues: {} }, signal).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AwsApiError);
     expect(failure).toMatchObject({ name: 'ConditionalCheckFailedException', message: 'The conditional request failed', $metadata: { httpStatusCode: 400 }, details: { Item: { budgetPeriod: { S: '2026-10' } } } });
   });
@@ -90,7 +90,7 @@ describe('AWS calls over SigV4', () => {
   it('puts audit objects SSE-KMS with a signed payload and the checksum Object Lock requires', async () => {
     const { http, sent } = recording(() => new Response(null, { status: 200 }));
     const body = '{"requestId":"r1"}';
-    await new S3(http).putObject({ bucket: 'paved-road-audit', key: 'gateway/tenant=acme/date=2026-11-23/2026-11-23T10:00:00.000Z-r1.json', body, kmsKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/k' });
+    await new S3(http).putObject({ bucket: 'paved-road-audit', key: 'gateway/tenant=acme/date=2026-11-23/2026-11-23T10:00:00.000Z-r1.json', body, kmsKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/k' }, signal);
     const [request] = sent;
     expect(request.method).toBe('PUT');
     expect(request.url).toBe('https://paved-road-audit.s3.eu-central-1.amazonaws.com/gateway/tenant%3Dacme/date%3D2026-11-23/2026-11-23T10%3A00%3A00.000Z-r1.json');
@@ -105,7 +105,7 @@ describe('AWS calls over SigV4', () => {
 
   it('reads the error code of an S3 XML error', async () => {
     const { http } = recording(() => new Response('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>', { status: 503 }));
-    const failure = await new S3(http).putObject({ bucket: 'b-b', key: 'k', body: '{}', kmsKeyArn: 'k' }).catch((error: unknown) => error);
+    const failure = await new S3(http).putObject({ bucket: 'b-b', key: 'k', body: '{}', kmsKeyArn: 'k' }, signal).catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'SlowDown', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } });
     expect(classifyFailure(failure)).toBe('server');
   });
@@ -177,12 +177,46 @@ describe('SigV4 signatures', () => {
 
   it.each([
     ['bedrock', (http: AwsHttp) => new BedrockRuntime(http).converse({ modelId: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', messages: [] }, signal)],
-    ['s3', (http: AwsHttp) => new S3(http).putObject({ bucket: 'audit-bucket', key: 'gateway/tenant=acme/2026-11-23T10:00:00.000Z-r.json', body: '{}', kmsKeyArn: 'k' })],
+    ['s3', (http: AwsHttp) => new S3(http).putObject({ bucket: 'audit-bucket', key: 'gateway/tenant=acme/2026-11-23T10:00:00.000Z-r.json', body: '{}', kmsKeyArn: 'k' }, signal)],
     ['lambda', (http: AwsHttp) => new Lambda(http).invoke('arn:aws:lambda:eu-central-1:111122223333:function:retrieval', {}, signal)],
   ])('signs %s requests exactly as the AWS SDK signer does', async (service, call) => {
     const { http, sent } = recording(() => Response.json({}));
     await call(http);
     const signature = sent[0].headers.get('authorization')!.split('Signature=')[1];
     expect(signature).toBe(await sdkSignature(sent[0], service));
+  });
+});
+
+describe('bindings added for faults, hashing and inference components', () => {
+  it('names the inference component in the SageMaker header when the endpoint hosts one', async () => {
+    const { http, sent } = recording(() => Response.json({ choices: [] }));
+    await new SageMakerRuntime(http).invokeEndpoint('llama-endpoint', { messages: [] }, signal, 'llama-endpoint-ic');
+    expect(sent[0].headers.get('x-amzn-sagemaker-inference-component')).toBe('llama-endpoint-ic');
+    await new SageMakerRuntime(http).invokeEndpoint('llama-endpoint', { messages: [] }, signal);
+    expect(sent[1].headers.has('x-amzn-sagemaker-inference-component')).toBe(false);
+  });
+
+  it('sends KMS GenerateMac as awsJson1_1 with the base64 message and HMAC_SHA_256, and returns the raw MAC', async () => {
+    const mac = Buffer.alloc(32, 9);
+    const { http, sent } = recording(() => Response.json({ KeyId: 'k', Mac: mac.toString('base64'), MacAlgorithm: 'HMAC_SHA_256' }));
+    expect(Buffer.from(await new Kms(http).generateMac('arn:aws:kms:eu-central-1:111122223333:key/h', new TextEncoder().encode('label'), signal))).toEqual(mac);
+    expect(sent[0].url).toBe('https://kms.eu-central-1.amazonaws.com/');
+    expect(sent[0].headers.get('x-amz-target')).toBe('TrentService.GenerateMac');
+    expect(sent[0].headers.get('content-type')).toBe('application/x-amz-json-1.1');
+    expect(scopeOf(sent[0])).toBe('eu-central-1/kms/aws4_request');
+    expect(await sent[0].json()).toEqual({ KeyId: 'arn:aws:kms:eu-central-1:111122223333:key/h', Message: Buffer.from('label').toString('base64'), MacAlgorithm: 'HMAC_SHA_256' });
+  });
+
+  it('turns a 200 whose body is not JSON, or breaks off, into a transient failure that routing retries', async () => {
+    const notJson = recording(() => new Response('<html>gateway</html>', { status: 200 }));
+    const malformed = await new BedrockRuntime(notJson.http).invokeModel('m', {}, signal).catch((e: unknown) => e);
+    expect(malformed).toMatchObject({ name: 'MalformedResponseError' });
+    expect(classifyFailure(malformed)).toBe('server');
+    const cut = recording(() => new Response(new ReadableStream({
+      start(controller) { controller.enqueue(new TextEncoder().encode('{"output":{"mess')); controller.error(new TypeError('terminated')); },
+    }), { status: 200 }));
+    const truncated = await new BedrockRuntime(cut.http).converse({ modelId: 'm', messages: [] }, signal).catch((e: unknown) => e);
+    expect(truncated).toMatchObject({ name: 'NetworkingError' });
+    expect(classifyFailure(truncated)).toBe('server');
   });
 });

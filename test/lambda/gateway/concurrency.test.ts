@@ -1,5 +1,5 @@
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
-import { estimateTokens } from '../../../lambda/gateway/core';
+import { chatReservationTokens, estimateTokens } from '../../../lambda/gateway/core';
 import { awsError, converseOutput, FakeBudgetTable, request, TENANT, testDeps } from './support';
 
 describe('tenant budget under concurrency', () => {
@@ -8,7 +8,7 @@ describe('tenant budget under concurrency', () => {
     const table = new FakeBudgetTable(5);
     const content = 'Summarize the quarterly report in three bullet points.';
     const maxTokens = 200;
-    const reservation = estimateTokens(content) + maxTokens;
+    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens });
     const limit = reservation * 10 + 17;
     table.put(TENANT, limit, period);
     const t = testDeps({ table });
@@ -42,15 +42,73 @@ describe('tenant budget under concurrency', () => {
     const period = new Date().toISOString().slice(0, 7);
     const table = new FakeBudgetTable(3);
     const content = 'x'.repeat(100);
-    const reservation = estimateTokens(content) + 100;
+    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens: 100 });
     table.put(TENANT, reservation * 5, period);
     const t = testDeps({ table });
     t.bedrock.converse.mockImplementation(async () => {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
-      return converseOutput('ok', { inputTokens: estimateTokens(content), outputTokens: 100 });
+      return converseOutput('ok', { inputTokens: reservation - 100, outputTokens: 100 });
     });
     const responses = await Promise.all(Array.from({ length: 50 }, () => handleGatewayRequest(request({ messages: [{ role: 'user', content }], maxTokens: 100 }), t.deps)));
     expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(5);
     expect(table.items.get(TENANT)!.remainingTokens).toBe(0);
+  });
+});
+
+describe('overspend bound under concurrency', () => {
+  const content = 'Résumé des Quartalsberichts: 漢字, emoji 🚀 and plain ASCII.';
+  const maxTokens = 150;
+
+  async function run(concurrency: number, usage: (reservation: number) => { inputTokens: number; outputTokens: number } | undefined) {
+    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens });
+    const limit = reservation * 20 + 11;
+    const table = new FakeBudgetTable(3);
+    table.put(TENANT, limit, new Date().toISOString().slice(0, 7));
+    const t = testDeps({ table });
+    let charged = 0;
+    t.bedrock.converse.mockImplementation(async () => {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      const reported = usage(reservation);
+      charged += reported ? reported.inputTokens + reported.outputTokens : reservation;
+      const answer = converseOutput('ok', reported ?? {});
+      return reported ? answer : { ...answer, usage: undefined };
+    });
+    const responses = await Promise.all(Array.from({ length: concurrency }, () => handleGatewayRequest(request({ messages: [{ role: 'user', content }], maxTokens }), t.deps)));
+    return { reservation, limit, table, t, charged, responses, statuses: responses.map((r) => r.statusCode) };
+  }
+
+  it.each([50, 200])('never overspends with %i concurrent requests using less than their reservation', async (concurrency) => {
+    const { limit, table, charged, statuses } = await run(concurrency, (r) => ({ inputTokens: Math.floor((r - maxTokens) / 3), outputTokens: maxTokens / 2 }));
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    expect(table.lowest).toBeGreaterThanOrEqual(0);
+    expect(table.items.get(TENANT)!.remainingTokens).toBe(limit - charged);
+    expect(table.inFlight()).toEqual({ reservedTokens: 0, ids: [] });
+  });
+
+  it.each([50, 200])('never overspends with %i concurrent requests in the adversarial case: one token per UTF-8 byte and every output token', async (concurrency) => {
+    const { limit, table, charged, statuses, responses } = await run(concurrency, (r) => ({ inputTokens: r - maxTokens, outputTokens: maxTokens }));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
+    expect(charged).toBeLessThanOrEqual(limit);
+    expect(table.lowest).toBeGreaterThanOrEqual(0);
+    // While requests were in flight the rest was held, not used: those were told to retry shortly.
+    expect(responses.some((r) => JSON.parse(r.body).error?.code === 'budget_busy' && r.headers['retry-after'] === '2')).toBe(true);
+  });
+
+  it('charges the whole reservation for an answer without usage', async () => {
+    const { reservation, limit, table, statuses } = await run(50, () => undefined);
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted).toBe(20);
+    expect(table.items.get(TENANT)!.remainingTokens).toBe(limit - admitted * reservation);
+  });
+
+  it('bounds the overspend by the excess of the requests in flight when a model reports more than the reservation', async () => {
+    const { reservation, limit, table, charged, statuses, t } = await run(200, (r) => ({ inputTokens: 2 * r, outputTokens: maxTokens }));
+    const admitted = statuses.filter((s) => s === 200).length;
+    const excessPerRequest = 2 * reservation + maxTokens - reservation;
+    // Accounting stays exact, and only requests admitted while the budget still held them overspend.
+    expect(table.items.get(TENANT)!.remainingTokens).toBe(limit - charged);
+    expect(admitted).toBeLessThanOrEqual(Math.floor(limit / reservation));
+    expect(charged - limit).toBeLessThanOrEqual(admitted * excessPerRequest);
+    expect(t.metrics.count('UsageAboveReservation')).toBe(admitted * excessPerRequest);
   });
 });

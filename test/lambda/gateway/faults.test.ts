@@ -103,9 +103,10 @@ describe('gateway under provider faults', () => {
     expect(body(response).fallbackUsed).toBe(true);
   });
 
-  it('answers 504 timeout before API Gateway gives up when a model hangs', async () => {
+  it('answers 504 timeout before API Gateway gives up when every model hangs', async () => {
     const t = setup({ deadlineMs: 1000 });
     t.bedrock.converse.mockImplementation(() => new Promise(() => undefined));
+    t.bedrock.applyGuardrail.mockImplementation(() => new Promise(() => undefined));
     const started = Date.now();
     const response = await handleGatewayRequest(request(CHAT), t.deps);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -178,6 +179,107 @@ describe('gateway under provider faults', () => {
     expect(t.audit.events[0]).toMatchObject({ model: 'selfhosted', fallbackUsed: true, guardrailAction: 'blocked', inputTokens: 7, outputTokens: 4 });
   });
 
+  it('checks a self-hosted answer for grounding: ApplyGuardrail on OUTPUT gets the passages, the question and the answer, qualified', async () => {
+    const t = setup();
+    t.bedrock.converse.mockRejectedValue(awsError('ServiceUnavailableException', 503));
+    t.bedrock.applyGuardrail.mockResolvedValue(guardrailAnswer('NONE', [{}]));
+    t.sagemaker.invokeEndpoint.mockResolvedValue({ choices: [{ message: { content: 'Unplug it [1].' } }], usage: { prompt_tokens: 7, completion_tokens: 4 } });
+    const passage = { text: 'Unplug the router.', score: 0.9, citation: { docId: 'kb-1', sourceUri: 's3://kb/router.md', chunkIndex: 0, startOffset: 0, endOffset: 18 } };
+    const response = await handleGatewayRequest(request({ ...CHAT, retrieval: { topK: 1 } }), { ...t.deps, retriever: { retrieve: async () => [passage] } });
+    expect(response.statusCode).toBe(200);
+    const output = t.bedrock.applyGuardrail.mock.calls.map(([input]) => input).find((input) => input.source === 'OUTPUT')!;
+    expect(output.content).toEqual([
+      { text: { text: '[1] Unplug the router.', qualifiers: ['grounding_source'] } },
+      { text: { text: 'How do I reset my router?', qualifiers: ['query'] } },
+      { text: { text: 'Unplug it [1].', qualifiers: ['guard_content'] } },
+    ]);
+  });
+
+  it('sends no qualifiers on OUTPUT without passages, where there is nothing to ground on', async () => {
+    const t = setup();
+    t.bedrock.converse.mockRejectedValue(awsError('ServiceUnavailableException', 503));
+    t.bedrock.applyGuardrail.mockResolvedValue(guardrailAnswer('NONE', [{}]));
+    t.sagemaker.invokeEndpoint.mockResolvedValue({ choices: [{ message: { content: 'Unplug it.' } }], usage: { prompt_tokens: 7, completion_tokens: 4 } });
+    await handleGatewayRequest(request(CHAT), t.deps);
+    expect(t.bedrock.applyGuardrail.mock.calls.map(([input]) => input.content)).toEqual([[{ text: { text: 'How do I reset my router?' } }], [{ text: { text: 'Unplug it.' } }]]);
+  });
+
+  it('invokes a self-hosted model through its inference component', async () => {
+    const t = testDeps({ config: testConfig({ chatModels: [{ name: 'selfhosted', provider: 'sagemaker', target: 'llama-endpoint', inferenceComponent: 'llama-endpoint-ic' }] }) });
+    t.bedrock.applyGuardrail.mockResolvedValue(guardrailAnswer('NONE', [{}]));
+    t.sagemaker.invokeEndpoint.mockResolvedValue({ choices: [{ message: { content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    expect((await handleGatewayRequest(request(CHAT), t.deps)).statusCode).toBe(200);
+    expect(t.sagemaker.invokeEndpoint).toHaveBeenCalledWith('llama-endpoint', expect.anything(), expect.anything(), 'llama-endpoint-ic');
+  });
+
+  it('retries a model whose 200 is malformed, then answers 503 with Retry-After, never 500', async () => {
+    const t = setup({ chatModels: [{ name: 'primary', provider: 'bedrock', target: PRIMARY }] });
+    t.bedrock.converse.mockResolvedValue({ output: {} } as never);
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+    expect(t.bedrock.converse).toHaveBeenCalledTimes(3);
+  });
+
+  it('retries only the failed inputs of an embeddings batch', async () => {
+    const t = setup();
+    const vector = new Array(256).fill(0.5);
+    let throttled = false;
+    t.bedrock.invokeModel.mockImplementation(async (_model, body) => {
+      if ((body as { inputText: string }).inputText === 'input-7' && !throttled) { throttled = true; throw awsError('ThrottlingException', 429); }
+      return { embedding: vector, inputTextTokenCount: 2 };
+    });
+    const inputs = Array.from({ length: 16 }, (_, i) => `input-${i}`);
+    const response = await handleGatewayRequest(request({ input: inputs, dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
+    expect(response.statusCode).toBe(200);
+    expect(t.bedrock.invokeModel).toHaveBeenCalledTimes(17);
+  });
+
+  it('answers 429 after retrying one always-throttled input, without resending the others', async () => {
+    const t = setup();
+    t.bedrock.invokeModel.mockImplementation(async (_model, body) => {
+      if ((body as { inputText: string }).inputText === 'input-3') throw awsError('ThrottlingException', 429);
+      return { embedding: new Array(256).fill(0.5), inputTextTokenCount: 2 };
+    });
+    const response = await handleGatewayRequest(request({ input: Array.from({ length: 16 }, (_, i) => `input-${i}`), dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
+    expect(response.statusCode).toBe(429);
+    expect(t.bedrock.invokeModel).toHaveBeenCalledTimes(16 + 2);
+    expect(t.remaining()).toBe(1_000_000);
+  });
+
+  it('checks onboarding and budget on /v1/retrieve and charges the query', async () => {
+    const t = setup();
+    const retrieve = jest.fn(async () => []);
+    const deps = { ...t.deps, retriever: { retrieve } };
+    expect((await handleGatewayRequest(request({ query: 'router' }, { resource: '/v1/retrieve', tenant: 'stranger' }), deps)).statusCode).toBe(403);
+    t.table.put(TENANT, 1000, new Date().toISOString().slice(0, 7), -500);
+    const over = await handleGatewayRequest(request({ query: 'router' }, { resource: '/v1/retrieve' }), deps);
+    expect(over.statusCode).toBe(429);
+    expect(retrieve).not.toHaveBeenCalled();
+    t.table.put(TENANT, 1000, new Date().toISOString().slice(0, 7));
+    expect((await handleGatewayRequest(request({ query: 'router' }, { resource: '/v1/retrieve' }), deps)).statusCode).toBe(200);
+    expect(t.remaining()).toBe(1000 - 'router'.length);
+  });
+
+  it('refuses a whitespace-only question with retrieval as invalid, before reserving or retrieving', async () => {
+    const t = setup();
+    const retrieve = jest.fn(async () => []);
+    const response = await handleGatewayRequest(request({ messages: [{ role: 'user', content: ' \n\t ' }], retrieval: { topK: 2 } }), { ...t.deps, retriever: { retrieve } });
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('is the search query and must contain text') });
+    expect(retrieve).not.toHaveBeenCalled();
+    expect(t.table.calls).toBe(0);
+  });
+
+  it('refuses a request larger than the whole limit with request_exceeds_budget, without calling a model', async () => {
+    const t = setup();
+    t.table.put(TENANT, 500, new Date().toISOString().slice(0, 7));
+    const response = await handleGatewayRequest(request({ ...CHAT, maxTokens: 1000 }), t.deps);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error.code).toBe('request_exceeds_budget');
+    expect(t.providerCalls()).toBe(0);
+  });
+
   it('never calls a self-hosted model when the guardrail blocks the input', async () => {
     const t = setup();
     t.bedrock.converse.mockRejectedValue(awsError('ServiceUnavailableException', 503));
@@ -227,20 +329,22 @@ describe('gateway under provider faults', () => {
   });
 
   it('captures content only as the environment asks: hashed, redacted or not at all', async () => {
-    for (const [mode, expected] of [['none', undefined], ['hashed', expect.stringMatching(/^sha256:[0-9a-f]{64}$/)], ['redacted', 'mail [EMAIL] please']] as const) {
-      const t = setup({ contentCapture: mode });
+    const hashKey = { get: async () => new Uint8Array(32).fill(7) };
+    for (const [mode, expected] of [['none', undefined], ['hashed', expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/)], ['redacted', 'mail [EMAIL] please']] as const) {
+      const t = setup({ contentCapture: mode, contentHashKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/h' });
       t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
-      await handleGatewayRequest(request({ ...CHAT, messages: [{ role: 'user', content: 'mail jane@example.com please' }] }), t.deps);
+      await handleGatewayRequest(request({ ...CHAT, messages: [{ role: 'user', content: 'mail jane@example.com please' }] }), { ...t.deps, contentHashKey: hashKey });
       expect(t.audit.events[0].content?.prompt).toEqual(expected);
     }
   });
 
   it('embeds with the allowed embedding model and charges the counted tokens', async () => {
     const t = setup();
-    t.bedrock.invokeModel.mockResolvedValue({ embedding: [0.1, 0.2], inputTextTokenCount: 4 });
+    const vector = Array.from({ length: 256 }, (_, i) => i / 256);
+    t.bedrock.invokeModel.mockResolvedValue({ embedding: vector, inputTextTokenCount: 4 });
     const response = await handleGatewayRequest(request({ input: ['a', 'b'], dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
     expect(response.statusCode).toBe(200);
-    expect(body(response)).toMatchObject({ model: 'titan-embed', data: [{ index: 0, embedding: [0.1, 0.2] }, { index: 1 }], usage: { inputTokens: 8 } });
+    expect(body(response)).toMatchObject({ model: 'titan-embed', data: [{ index: 0, embedding: vector }, { index: 1 }], usage: { inputTokens: 8 } });
     expect(t.remaining()).toBe(1_000_000 - 8);
     expect(t.audit.events[0]).toMatchObject({ route: 'POST /v1/embeddings', guardrailAction: 'not_applied', inputTokens: 8 });
   });

@@ -98,6 +98,19 @@ describe('gateway handler', () => {
     expect(JSON.parse(aws.calls.at(-1)!.body)).toMatchObject({ tenantId: 'globex', route: 'GET /v1/models' });
   });
 
+  it('answers a null event, a non-string body and an array apiKeyId with stable 4xx codes, never a throw or a coerced tenant', async () => {
+    fakeAws();
+    process.env.API_KEY_TENANTS = JSON.stringify([['key-123', 'globex']]);
+    const { handler, toGatewayRequest } = await loadHandler();
+    expect(JSON.parse((await handler(null as never)).body).error.code).toBe('unauthorized');
+    const objectBody = await handler(event({ body: { messages: [] } as never }));
+    expect(objectBody.statusCode).toBe(400);
+    expect(JSON.parse(objectBody.body).error.message).toBe('body: must be JSON text');
+    const arrayKey = await handler(event({ resource: '/v1/models', httpMethod: 'GET', body: null, requestContext: { requestId: 'r', identity: { apiKeyId: ['key-123'] } } as never }));
+    expect(arrayKey.statusCode).toBe(401);
+    expect(toGatewayRequest({ requestContext: { requestId: 42, identity: { apiKeyId: ['key-123'] } } })).toMatchObject({ requestId: 'unknown', apiKeyId: null, method: '', resource: '' });
+  });
+
   it('fails the cold start, naming the variable, when the configuration is broken', async () => {
     delete process.env.AUDIT_BUCKET;
     await expect(loadHandler()).rejects.toThrow(/auditBucket/);

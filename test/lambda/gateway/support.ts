@@ -28,12 +28,17 @@ export function testConfig(overrides: Record<string, unknown> = {}): GatewayConf
   });
 }
 
-type BudgetItem = { tenantId: string; limitTokens: number; budgetPeriod: string; remainingTokens: number };
+type BudgetItem = { tenantId: string; limitTokens: number; budgetPeriod: string; remainingTokens: number; reservedTokens?: number; inFlight?: Set<string> };
 
-/** In-memory budget items behind a fake DynamoDB that applies each conditional update atomically. */
+/**
+ * In-memory budget items behind a fake DynamoDB that applies each of the gateway's conditional
+ * updates atomically. Only for speed: test/lambda/gateway/budget-dynalite.test.ts runs the same
+ * budget module against dynalite, a DynamoDB implementation written by others.
+ */
 export class FakeBudgetTable implements DynamoDbApi {
   public readonly items = new Map<string, BudgetItem>();
   public lowest = Number.POSITIVE_INFINITY;
+  public calls = 0;
 
   constructor(private readonly jitterMs = 0) {}
 
@@ -42,32 +47,46 @@ export class FakeBudgetTable implements DynamoDbApi {
   }
 
   /** Applies one UpdateItem; the check and the write run with no await between them, as in DynamoDB. */
-  async updateItem(input: UpdateItemRequest): Promise<void> {
+  async updateItem(input: UpdateItemRequest, signal: AbortSignal): Promise<void> {
+    this.calls++;
     if (this.jitterMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * this.jitterMs));
+    if (signal.aborted) throw signal.reason;
     const item = this.items.get(String(input.Key.tenantId.S));
     const value = (name: string): AttributeValue | undefined => input.ExpressionAttributeValues[name];
     const n = Number(value(':n')?.N ?? 0);
-    const p = value(':p')?.S;
+    const p = String(value(':p')?.S);
+    const id = String(value(':id')?.S ?? value(':ids')?.SS?.[0]);
     let ok = false;
-    if (input.UpdateExpression === BUDGET_UPDATES.reserve.update && input.ConditionExpression === BUDGET_UPDATES.reserve.condition) {
-      ok = item !== undefined && item.budgetPeriod === p && item.remainingTokens >= n;
-      if (ok) item!.remainingTokens -= n;
-    } else if (input.UpdateExpression === BUDGET_UPDATES.rollover.update && input.ConditionExpression === BUDGET_UPDATES.rollover.condition) {
-      ok = item !== undefined && item.budgetPeriod !== p && item.limitTokens >= n;
-      if (ok) { item!.budgetPeriod = String(p); item!.remainingTokens = item!.limitTokens - n; }
-    } else if (input.UpdateExpression === BUDGET_UPDATES.settle.update && input.ConditionExpression === BUDGET_UPDATES.settle.condition) {
-      ok = item !== undefined && item.budgetPeriod === p;
-      if (ok) item!.remainingTokens += Number(value(':d')?.N);
+    const is = (expression: { update: string; condition: string }) => input.UpdateExpression === expression.update && input.ConditionExpression === expression.condition;
+    if (is(BUDGET_UPDATES.reserve)) {
+      ok = item !== undefined && item.budgetPeriod === p && item.remainingTokens >= n && !item.inFlight?.has(id);
+      if (ok) { item!.remainingTokens -= n; item!.reservedTokens = (item!.reservedTokens ?? 0) + n; (item!.inFlight ??= new Set()).add(id); }
+    } else if (is(BUDGET_UPDATES.rollover)) {
+      ok = item !== undefined && (item.budgetPeriod === undefined || item.budgetPeriod < p) && item.limitTokens >= n;
+      if (ok) Object.assign(item!, { budgetPeriod: p, remainingTokens: item!.limitTokens - n, reservedTokens: n, inFlight: new Set([id]) });
+    } else if (is(BUDGET_UPDATES.settle)) {
+      ok = item !== undefined && item.budgetPeriod === p && item.inFlight?.has(id) === true;
+      if (ok) { item!.remainingTokens += Number(value(':d')?.N); item!.reservedTokens! -= n; item!.inFlight!.delete(id); }
     } else {
       throw new Error(`unexpected update ${input.UpdateExpression}`);
     }
     if (item) this.lowest = Math.min(this.lowest, item.remainingTokens);
     if (!ok) {
       const old = input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && item
-        ? { tenantId: { S: item.tenantId }, budgetPeriod: { S: item.budgetPeriod }, limitTokens: { N: String(item.limitTokens) }, remainingTokens: { N: String(item.remainingTokens) } }
+        ? {
+          tenantId: { S: item.tenantId }, budgetPeriod: { S: item.budgetPeriod }, limitTokens: { N: String(item.limitTokens) }, remainingTokens: { N: String(item.remainingTokens) },
+          ...(item.reservedTokens !== undefined ? { reservedTokens: { N: String(item.reservedTokens) } } : {}),
+          ...(item.inFlight?.size ? { inFlight: { SS: [...item.inFlight] } } : {}),
+        }
         : undefined;
       throw new AwsApiError('ConditionalCheckFailedException', 'The conditional request failed', 400, old ? { Item: old } : {});
     }
+  }
+
+  /** Requests in flight on `tenantId`: what it holds, and the reservation ids. */
+  inFlight(tenantId = TENANT): { reservedTokens: number; ids: string[] } {
+    const item = this.items.get(tenantId)!;
+    return { reservedTokens: item.reservedTokens ?? 0, ids: [...(item.inFlight ?? [])] };
   }
 }
 
@@ -95,6 +114,24 @@ export class CapturingAudit implements AuditWriter {
   }
 }
 
+/** A fault a fake dependency injects into one call. */
+export type Fault = 'throttle' | '5xx' | 'reset' | 'reset-mid-body' | 'non-json' | 'hang';
+
+/** The error, or hang, a fault stands for, as the gateway's AWS layer produces it. */
+export function inject(fault: Fault, signal: AbortSignal): Promise<never> {
+  switch (fault) {
+    case 'throttle': return Promise.reject(new AwsApiError('ThrottlingException', 'Rate exceeded', 400));
+    case '5xx': return Promise.reject(new AwsApiError('InternalServerError', 'internal error', 500));
+    case 'reset': return Promise.reject(new AwsApiError('NetworkingError', 'no response: socket hang up', undefined));
+    case 'reset-mid-body': return Promise.reject(new AwsApiError('NetworkingError', 'the connection broke while the answer was read', undefined));
+    case 'non-json': return Promise.reject(new AwsApiError('MalformedResponseError', 'the answer is not JSON', undefined));
+    case 'hang': return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  }
+}
+
+/** A hang that ignores its signal: only the gateway's own timeout ends it. */
+export const deafHang = (): Promise<never> => new Promise(() => undefined);
+
 /** Bedrock Runtime whose operations are jest mocks, answering `undefined` until a test says otherwise. */
 export function fakeBedrock() {
   return {
@@ -121,7 +158,7 @@ export function testDeps(options: { config?: GatewayConfig; table?: FakeBudgetTa
   const deps: GatewayDeps = {
     config: options.config ?? testConfig(),
     clients: { bedrock, sagemaker },
-    budget: new DynamoDbTokenBudget(table, 'budgets', 'month'),
+    budget: new DynamoDbTokenBudget(table, 'budgets', 'month', { now: Date.now, sleep: async () => undefined, random: () => 0.5 }),
     audit,
     logger,
     metrics,

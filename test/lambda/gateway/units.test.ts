@@ -15,7 +15,7 @@ describe('redactPii', () => {
     ['iban DE89370400440532013000', 'iban [IBAN]'],
     ['key AKIAIOSFODNN7EXAMPLE', 'key [AWS_ACCESS_KEY]'],
     ['password: hunter2', '[CREDENTIAL]'],
-    ['aadhaar 2345 6789 0123', 'aadhaar [AADHAAR]'],
+    ['aadhaar 2345 6789 0124', 'aadhaar [AADHAAR]'],
     ['ssn 123-45-6789', 'ssn [SSN]'],
     ['from 10.0.12.7', 'from [IP_ADDRESS]'],
   ])('redacts %s', (input, expected) => {

@@ -1,0 +1,70 @@
+/**
+ * One deadline per request, split into budgets for the calls made under it, so that no call
+ * (a hung model, a hung budget or audit store) can use the time the others need.
+ */
+
+/** A timeout of one bounded call: the call's signal was aborted because its budget ran out. */
+export class CallTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} did not answer within ${Math.round(ms)} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * Runs `call` with a signal that aborts after `ms`, and settles after at most `ms` even when the
+ * call ignores its signal (a client that never looks at it cannot hang the request).
+ * @throws CallTimeoutError (`name` = `TimeoutError`) when the budget runs out first
+ */
+export async function withTimeout<T>(what: string, ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const budget = Math.max(1, Math.floor(ms));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new CallTimeoutError(what, budget);
+      controller.abort(error);
+      reject(error);
+    }, budget);
+  });
+  try {
+    return await Promise.race([call(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Milliseconds the gateway keeps, at the end of a request, for settling the budget and writing the audit event. */
+export function storeBudgetMs(deadlineMs: number): number {
+  return Math.min(1000, Math.floor(deadlineMs / 10));
+}
+
+/**
+ * The deadline of one request (epoch ms) and the budgets derived from it: store calls get a
+ * fixed slice each, and model calls must end early enough to leave two of them (settle and
+ * audit) before the answer is due.
+ */
+export class RequestDeadline {
+  /** When the answer is due, epoch ms. */
+  public readonly at: number;
+  /** Budget of one budget-store or audit-store operation (all its attempts), ms. */
+  public readonly storeMs: number;
+  /** When model and retrieval calls must have ended, epoch ms. */
+  public readonly callsEndAt: number;
+
+  constructor(private readonly now: () => number, started: number, deadlineMs: number) {
+    this.at = started + deadlineMs;
+    this.storeMs = storeBudgetMs(deadlineMs);
+    this.callsEndAt = this.at - 2 * this.storeMs;
+  }
+
+  /** Milliseconds left for model and retrieval calls (never negative). */
+  callsRemainingMs(): number {
+    return Math.max(0, this.callsEndAt - this.now());
+  }
+
+  /** Milliseconds a store operation may take now: its slice, but never past the answer's deadline. */
+  storeRemainingMs(): number {
+    return Math.max(1, Math.min(this.storeMs, this.at - this.now()));
+  }
+}

@@ -1,0 +1,148 @@
+import { createHash, createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import { captureContent, keyedHash } from '../../../lambda/gateway/audit';
+import { handleGatewayRequest } from '../../../lambda/gateway/core';
+import { ibanValid, luhnValid, redactPii, redactWithFindings, verhoeffValid } from '../../../lambda/gateway/redact';
+import { converseOutput, request, testConfig, testDeps } from './support';
+
+/** Appends the Luhn check digit to `body`. */
+function withLuhn(body: string): string {
+  for (let d = 0; d < 10; d++) if (luhnValid(body + d)) return body + d;
+  throw new Error('unreachable');
+}
+
+/** Appends the Verhoeff check digit to `body`. */
+function withVerhoeff(body: string): string {
+  for (let d = 0; d < 10; d++) if (verhoeffValid(body + d)) return body + d;
+  throw new Error('unreachable');
+}
+
+/** An IBAN of `country` with `bban`, with its mod-97 check digits. */
+function iban(country: string, bban: string): string {
+  for (let check = 2; check < 100; check++) {
+    const candidate = `${country}${String(check).padStart(2, '0')}${bban}`;
+    if (ibanValid(candidate)) return candidate;
+  }
+  throw new Error('unreachable');
+}
+
+/** Values that must never be stored, per format, in the ways people write them. */
+const CORPUS: Record<string, string[]> = {
+  card: [
+    '4111 1111 1111 1111', '4111-1111-1111-1111', '4111.1111.1111.1111', '4111\u00A01111\u00A01111\u00A01111', '4111\u202F1111\u202F1111\u202F1111',
+    '4111111111111111', '5500 0000 0000 0004', '3782 822463 10005', '6011 0009 9013 9424', '4000 0566 5566 5556',
+  ],
+  awsAccessKey: ['AKIAIOSFODNN7EXAMPLE', 'ASIAY34FZKBOKMUTVV7A', 'AKIA2OGYBAH6STMMNXNN'],
+  awsSecretKey: ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY'],
+  iban: ['DE89 3704 0044 0532 0130 00', 'DE89370400440532013000', 'GB29 NWBK 6016 1331 9268 19', 'FR14 2004 1010 0505 0001 3M02 606', 'NL91ABNA0417164300', iban('IT', 'X0542811101000000123456'), iban('ES', '21000418450200051332')],
+  phone: [
+    '020 7946 0959', '+44 20 7946 0959', '07700 900123', '+49 30 1234567', '030 1234567', '01 23 45 67 89', '+33 6 12 34 56 78', '333 123 4567', '612 34 56 78', '06-12345678', '087 123 4567',
+    '+91 98765 43210', '98765 43210', '9876543210', '011 2345 6789', '4155552674', '(415) 555-2674', '415-555-2674', '415.555.2674', '+1 415 555 2674', '1-800-555-0199',
+  ],
+  aadhaar: [withVerhoeff('23456789012'), `${withVerhoeff('49183726450').slice(0, 4)} ${withVerhoeff('49183726450').slice(4, 8)} ${withVerhoeff('49183726450').slice(8)}`],
+  pan: ['ABCPD1234E', 'AAACB1234C'],
+  email: ['jane.doe+x@example.co.uk', 'ops@sub.example.org'],
+  ip: ['10.0.12.7', '192.168.1.254', '2001:db8::8a2e:370:7334', '::1', 'fe80::1ff:fe23:4567:890a'],
+  credential: ['aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'password: hunter2', '"apiKey": "sk_live_abcdef123456"'],
+};
+
+/** Text that looks like the formats above and must stay readable. */
+const NEAR_MISSES = [
+  'order 4111 1111 1111 1112', 'order 1234567890123', 'ref 1234-5678-9012-3457', 'XX12 ABCD EFGH IJKL', 'DE00ABCDEFGHIJKLMNOPQR',
+  'on 2026-11-23 at 10:30:00', 'version 1.2.3 and 300.1.1.1', 'call me at 12:30', 'order 12345', 'price 1,299.00', 'AKIA1234',
+  `${withVerhoeff('23456789012').slice(0, 11)}${(Number(withVerhoeff('23456789012').slice(11)) + 1) % 10} is not an Aadhaar`, 'ABCDE1234', 'user at example dot com',
+];
+
+describe('redaction corpus', () => {
+  /** Card numbers and access key ids are found even glued to letters; the other formats need a boundary to be told from words. */
+  const GLUED = new Set(['card', 'awsAccessKey', 'email', 'phone', 'credential']);
+
+  it.each(Object.entries(CORPUS).flatMap(([format, values]) => values.map((value) => [format, value])))('removes the %s %s in any surrounding text', (format, value) => {
+    const texts = [value, `see ${value} now`, `(${value}).`, `${value}\n${value}`];
+    if (GLUED.has(format)) texts.push(/^[\d]/.test(value) ? `no${value}end` : `no ${value}end`);
+    for (const text of texts) expect(redactPii(text)).not.toContain(value.replace(/^["(]/, ''));
+  });
+
+  it('glues no separator-free card, key or id to letters without noticing', () => {
+    expect(redactPii('card4111111111111111exp')).toBe('card[CARD_NUMBER]exp');
+    expect(redactPii('keyAKIAIOSFODNN7EXAMPLEend')).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it.each(NEAR_MISSES)('leaves %s readable', (text) => {
+    expect(redactPii(text)).toBe(text);
+  });
+
+  it('finds every Luhn-valid card number of 13-19 digits, whatever the separator', () => {
+    fc.assert(fc.property(
+      fc.stringMatching(/^[3-6]\d{11,17}$/),
+      fc.constantFrom(' ', '-', '.', '\u00A0', '\u202F', ''),
+      fc.constantFrom('pay with ', 'card:', 'Karte Nr. ', 'x'),
+      (body, separator, before) => {
+        const card = withLuhn(body);
+        const written = card.replace(/(\d{4})(?=\d)/g, `$1${separator}`);
+        expect(redactPii(`${before}${written} thanks`)).not.toContain(card.slice(-8));
+      },
+    ), { numRuns: 300 });
+  });
+
+  it('keeps every order number that fails Luhn', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[1-9]\d{12,18}$/), (digits) => {
+      const number = luhnValid(digits) ? digits.slice(0, -1) + String((Number(digits.at(-1)) + 1) % 10) : digits;
+      fc.pre(!luhnValid(number));
+      expect(redactPii(`order ${number} shipped`)).toBe(`order ${number} shipped`);
+    }), { numRuns: 300 });
+  });
+
+  it('finds every valid IBAN and Aadhaar number it is given', () => {
+    fc.assert(fc.property(fc.constantFrom('DE', 'FR', 'IT', 'ES', 'NL', 'IE', 'GB'), fc.stringMatching(/^\d{30}$/), (country, digits) => {
+      const lengths: Record<string, number> = { DE: 22, FR: 27, IT: 27, ES: 24, NL: 18, IE: 22, GB: 22 };
+      const value = iban(country, digits.slice(0, lengths[country] - 4));
+      expect(redactPii(`IBAN ${value} bitte`)).toBe('IBAN [IBAN] bitte');
+    }), { numRuns: 200 });
+    fc.assert(fc.property(fc.stringMatching(/^[2-9]\d{10}$/), (body) => {
+      const value = withVerhoeff(body);
+      expect(redactPii(`aadhaar ${value.slice(0, 4)} ${value.slice(4, 8)} ${value.slice(8)}`)).not.toContain(value.slice(8));
+    }), { numRuns: 200 });
+  });
+
+  it('removes what the guardrail found before the backstop runs', () => {
+    expect(redactWithFindings('Ask Jane Roe at Globex', [{ match: 'Jane Roe', type: 'NAME' }])).toBe('Ask [NAME] at Globex');
+  });
+});
+
+describe('content capture', () => {
+  const planted = Object.values(CORPUS).flat();
+
+  it('lets 0 planted values of the corpus survive redacted capture, in the prompt or the answer', async () => {
+    const t = testDeps({ config: testConfig({ contentCapture: 'redacted' }) });
+    for (const value of planted) {
+      t.bedrock.converse.mockResolvedValueOnce(converseOutput(`You wrote ${value}.`));
+      await handleGatewayRequest(request({ messages: [{ role: 'user', content: `my data: ${value} please` }] }), t.deps);
+    }
+    const stored = JSON.stringify(t.audit.events);
+    expect(planted.filter((value) => stored.includes(value.replace(/^["(]/, '')))).toEqual([]);
+    expect(t.audit.events).toHaveLength(planted.length);
+  });
+
+  it('stores hashes that cannot be confirmed without the key: neither plain SHA-256 nor another key matches a candidate', () => {
+    const key = new Uint8Array(32).fill(42);
+    const hashes = planted.map((value) => captureContent('hashed', value, undefined, { hashKey: key })!.prompt);
+    const guess = (text: string) => [
+      `sha256:${createHash('sha256').update(text).digest('hex')}`,
+      `hmac-sha256:${createHash('sha256').update(text).digest('hex')}`,
+      `hmac-sha256:${createHmac('sha256', new Uint8Array(32)).update(text).digest('hex')}`,
+    ];
+    expect(planted.filter((value) => guess(value).some((g) => hashes.includes(g)))).toEqual([]);
+    // With the key, the same value hashes to the same record: auditors can verify what was sent.
+    expect(planted.every((value, i) => keyedHash(key, value) === hashes[i])).toBe(true);
+  });
+
+  it('omits hashed content, and says why, when the hash key cannot be read', async () => {
+    const t = testDeps({ config: testConfig({ contentCapture: 'hashed', contentHashKeyArn: 'arn:aws:kms:eu-central-1:111122223333:key/h' }) });
+    t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
+    await handleGatewayRequest(request({ messages: [{ role: 'user', content: 'hi' }] }), { ...t.deps, contentHashKey: { get: async () => { throw new Error('KMS throttled'); } } });
+    expect(t.audit.events[0]).toMatchObject({ outcome: 'success', contentOmitted: 'hash_key_unavailable' });
+    expect(t.audit.events[0].content).toBeUndefined();
+    expect(t.metrics.count('ContentCaptureFailures')).toBe(1);
+  });
+});
