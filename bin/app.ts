@@ -8,7 +8,15 @@ import { ENVIRONMENTS } from './environments';
  * `npm run synth` deploys.
  */
 export function buildPlatform(app: App, environments: EnvironmentSpec[] = ENVIRONMENTS): PlatformStage[] {
-  const stages = selectEnvironments(environments, app.node.tryGetContext('env')).map((environment) => new PlatformStage(app, { environment }));
+  const stages = buildPlatformStages(app, environments);
   ComplianceGate.apply(app);
   return stages;
+}
+
+/**
+ * The stages {@link buildPlatform} creates, without the compliance gate (which adds only
+ * template metadata): for tests that read the templates' resources and policies.
+ */
+export function buildPlatformStages(app: App, environments: EnvironmentSpec[] = ENVIRONMENTS): PlatformStage[] {
+  return selectEnvironments(environments, app.node.tryGetContext('env')).map((environment) => new PlatformStage(app, { environment }));
 }

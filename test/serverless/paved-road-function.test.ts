@@ -60,7 +60,7 @@ describe('PavedRoadFunction', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(fn.deadLetters.queueName) }],
+      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(fn.deadLetters!.queueName) }],
       Statistic: 'Maximum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
