@@ -39,3 +39,5 @@ export * from './gateway/ai-gateway';
 export * from './foundation/access-log-bucket';
 export * from './foundation/data-key';
 export * from './data-lake/lake-bucket';
+export * from './permissions/service-operations';
+export * from './foundation/alarm-notifications';
