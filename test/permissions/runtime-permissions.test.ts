@@ -60,7 +60,10 @@ describe('runtime permissions of every default environment', () => {
     });
     const denied = results.filter((r) => !ALLOWED.test(r.decision));
     const shown = process.env.PAVED_ROAD_PERMISSIONS_TABLE === 'full' ? results : denied;
-    process.stdout.write(`\nRuntime permissions (environment | caller | operation | action | resource | decision)\n${counts.join('\n')}\n${table(shown)}\n`);
+    const roles = process.env.PAVED_ROAD_PERMISSIONS_TABLE === 'full'
+      ? `\nRoles (environment | role | granted | used | unused, justified)\n${usage.map((u) => `${u.environment} | ${u.role.logicalId} | ${u.granted.length} | ${u.granted.length - u.unused.length} | ${u.justified.join(', ') || '-'}`).join('\n')}\n`
+      : '';
+    process.stdout.write(`\nRuntime permissions (environment | caller | operation | action | resource | decision)\n${counts.join('\n')}\n${table(shown)}\n${roles}`);
   });
 
   it('allows every contracted call and every declared service operation: 0 denied', () => {
