@@ -378,7 +378,8 @@ export class DataLake extends Construct implements IDataLake {
       calls: [
         { action: 's3:GetReplicationConfiguration', resource: source.bucketArn },
         { action: 's3:ListBucket', resource: source.bucketArn },
-        ...['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', ...(spec.objectLock ? ['s3:GetObjectRetention', 's3:GetObjectLegalHold'] : [])]
+        { action: 's3:GetObjectVersionForReplication', resource: version, kms: { actions: ['kms:Decrypt'], viaService: 's3', encryptionContext: { 'aws:s3:arn': source.bucketArn } } },
+        ...['s3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', ...(spec.objectLock ? ['s3:GetObjectRetention', 's3:GetObjectLegalHold'] : [])]
           .map((action) => ({ action, resource: version })),
         {
           action: 's3:ReplicateObject',
@@ -387,7 +388,6 @@ export class DataLake extends Construct implements IDataLake {
         },
         { action: 's3:ReplicateDelete', resource: replicaObject },
         { action: 's3:ReplicateTags', resource: replicaObject },
-        { action: 's3:GetObjectVersionForReplication', resource: version, kms: { actions: ['kms:Decrypt'], viaService: 's3', encryptionContext: { 'aws:s3:arn': source.bucketArn } } },
       ],
     });
   }

@@ -3,7 +3,7 @@ import { covers, discoverEdges, type RequiredEdge, type UnverifiedEdge } from '.
 import { EnvironmentModel, type PolicyDocument } from '../support/permissions/environment-model';
 import { roleUsage, type RoleUsage } from '../support/permissions/least-privilege';
 import { synthesizeEnvironmentModels } from '../support/permissions/platform';
-import { type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type UncontractedFunction } from '../support/permissions/simulate';
+import { type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type KmsDeclarationProblem, type UncontractedFunction } from '../support/permissions/simulate';
 
 /*
  * The runtime-permission simulation (docs/runtime-permissions.md, docs/adr/0005): every call of
@@ -37,6 +37,7 @@ describe('runtime permissions of every default environment', () => {
   let checks: CallCheck[];
   let results: CallResult[];
   let uncontracted: UncontractedFunction[];
+  let kmsProblems: KmsDeclarationProblem[];
   let edges: { required: RequiredEdge[]; unverified: UnverifiedEdge[] };
   let usage: RoleUsage[];
 
@@ -45,6 +46,7 @@ describe('runtime permissions of every default environment', () => {
     const collected = models.map((model) => collectChecks(model));
     checks = collected.flatMap((c) => c.checks);
     uncontracted = collected.flatMap((c) => c.uncontracted);
+    kmsProblems = collected.flatMap((c) => c.kmsProblems);
     results = await evaluateAll(checks);
     const discovered = models.map((model) => discoverEdges(model));
     edges = { required: discovered.flatMap((d) => d.required), unverified: discovered.flatMap((d) => d.unverified) };
@@ -70,6 +72,10 @@ describe('runtime permissions of every default environment', () => {
     expect(results.length).toBeGreaterThan(0);
     const denied = results.filter((r) => !ALLOWED.test(r.decision)).map((r) => `${r.decision}: ${describeCheck(r.check)}${r.detail ? ` (${r.detail})` : ''}`);
     expect(denied).toEqual([]);
+  });
+
+  it('declares the KMS calls every service makes with the caller\'s credentials on an encrypted resource', () => {
+    expect(kmsProblems.map((p) => `${p.environment}: ${p.problem}`)).toEqual([]);
   });
 
   it('covers every environment and every stack, the lake replicas included', () => {
@@ -125,6 +131,29 @@ describe('runtime permissions of every default environment', () => {
     const denied = (await evaluateAll(collectChecks(model).checks)).filter((r) => !ALLOWED.test(r.decision));
     expect(denied.map((r) => describeCheck(r.check))).toEqual([
       expect.stringMatching(/^eu-prod: GatewayHandler\w+ dynamodb:UpdateItem on arn:aws:dynamodb:eu-central-1:111111111111:table\/paved-road-eu-prod-GatewayBudgets[\w-]+ \(dynamodb:UpdateItem\)$/),
+    ]);
+  });
+
+  it('fails, naming the service and the key, when a key policy stops allowing a service principal', async () => {
+    const euDev = models.find((m) => m.name === 'eu-dev')!;
+    const templates: StackTemplate[] = euDev.stacks.map((s) => structuredClone(s.source));
+    const logKey = Object.values(templates[0].template.Resources).find((r) => r.Type === 'AWS::KMS::Key' && JSON.stringify(r.Properties).includes('AllowCloudWatchLogsForThisAccountOnly'))!;
+    const policy = logKey.Properties!.KeyPolicy as PolicyDocument;
+    policy.Statement = policy.Statement.filter((s) => s.Sid !== 'AllowCloudWatchLogsForThisAccountOnly');
+    const denied = (await evaluateAll(collectChecks(new EnvironmentModel('eu-dev', templates)).checks)).filter((r) => !ALLOWED.test(r.decision));
+    expect(denied.length).toBeGreaterThan(0);
+    for (const r of denied) expect(describeCheck(r.check)).toMatch(/^eu-dev: logs\.eu-west-1\.amazonaws\.com kms:(Encrypt|Decrypt|GenerateDataKey|DescribeKey) on arn:aws:kms:eu-west-1:222222222222:key\/\S+ \(CloudWatch Logs encrypts and decrypts the log group's events with the log key \[\w+\]\)$/);
+  });
+
+  it('fails, naming the call, when a contract omits the KMS use its service performs', () => {
+    const euDev = models.find((m) => m.name === 'eu-dev')!;
+    const templates: StackTemplate[] = euDev.stacks.map((s) => structuredClone(s.source));
+    const gateway = Object.entries(templates[0].template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('GatewayHandler'))![1];
+    const operations = gateway.Metadata!['paved-road:operations'] as Array<{ operation: string; calls: Array<{ kms?: unknown }> }>;
+    delete operations.find((o) => o.operation === 'dynamodb:UpdateItem')!.calls[0].kms;
+    const { kmsProblems: problems } = collectChecks(new EnvironmentModel('eu-dev', templates));
+    expect(problems.map((p) => p.problem)).toEqual([
+      expect.stringMatching(/^GatewayHandler\w+ dynamodb:UpdateItem on arn:aws:dynamodb:eu-west-1:222222222222:table\/\S+ \(dynamodb:UpdateItem\) declares no kms:Decrypt on FoundationKeyconfidential\w+/),
     ]);
   });
 });

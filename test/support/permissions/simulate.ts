@@ -169,10 +169,50 @@ function kmsChecks(model: EnvironmentModel, caller: Caller, operation: string, c
   }));
 }
 
+/**
+ * The KMS calls a service makes with the caller's credentials for an action on a resource
+ * encrypted with a customer managed key: a declaration that omits one would pass the simulation
+ * while failing in AWS, so the harness requires them.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html
+ */
+const IMPLICIT_KMS: Readonly<Record<string, readonly string[]>> = {
+  'sqs:SendMessage': ['kms:GenerateDataKey', 'kms:Decrypt'],
+  'sqs:ReceiveMessage': ['kms:Decrypt'],
+  'sns:Publish': ['kms:GenerateDataKey', 'kms:Decrypt'],
+  's3:PutObject': ['kms:GenerateDataKey'],
+  's3:GetObject': ['kms:Decrypt'],
+  's3:GetObjectVersionForReplication': ['kms:Decrypt'],
+  's3:ReplicateObject': ['kms:Encrypt'],
+  ...Object.fromEntries(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem'].map((op) => [`dynamodb:${op}`, ['kms:Decrypt']])),
+};
+
+/** A declared call that omits KMS use the service performs, or names another key than the resource's. */
+export interface KmsDeclarationProblem {
+  readonly environment: string;
+  readonly problem: string;
+}
+
+function kmsDeclarationProblems(model: EnvironmentModel, caller: Caller, operation: string, call: AwsCall): KmsDeclarationProblem[] {
+  const required = IMPLICIT_KMS[call.action];
+  const owner = model.owner(call.resource);
+  const key = owner && required && owner.type !== 'AWS::KMS::Key' ? model.keyOf(owner) : undefined;
+  if (!key) return [];
+  const where = `${caller.label} ${call.action} on ${call.resource} (${operation})`;
+  const missing = required!.filter((action) => !call.kms?.actions.includes(action as never));
+  const problems = missing.length > 0 ? [`${where} declares no ${missing.join(', ')} on ${key.logicalId}, which the service calls with the caller's credentials; add them to the call's kms`] : [];
+  if (call.kms?.keyArn && model.key(call.kms.keyArn) !== key) problems.push(`${where} names key ${call.kms.keyArn}, but ${owner!.logicalId} is encrypted with ${key.logicalId}`);
+  return problems.map((problem) => ({ environment: model.name, problem }));
+}
+
 /** Every check of every function's operation contracts and every declared service operation. */
-export function collectChecks(model: EnvironmentModel): { checks: CallCheck[]; uncontracted: UncontractedFunction[] } {
+export function collectChecks(model: EnvironmentModel): { checks: CallCheck[]; uncontracted: UncontractedFunction[]; kmsProblems: KmsDeclarationProblem[] } {
   const checks: CallCheck[] = [];
   const uncontracted: UncontractedFunction[] = [];
+  const kmsProblems: KmsDeclarationProblem[] = [];
   for (const fn of model.ofType('AWS::Lambda::Function')) {
     const operations = model.metadata(fn, OPERATIONS_METADATA_KEY) as RecordedOperation[] | undefined;
     if (!operations || operations.length === 0) {
@@ -181,14 +221,22 @@ export function collectChecks(model: EnvironmentModel): { checks: CallCheck[]; u
     }
     const caller = roleCaller(model, model.role(model.properties(fn).Role as string), fn.logicalId);
     for (const operation of operations) {
-      for (const call of operation.calls) checks.push(...checksOfCall(model, caller, operation.operation, call));
+      for (const call of operation.calls) {
+        checks.push(...checksOfCall(model, caller, operation.operation, call));
+        kmsProblems.push(...kmsDeclarationProblems(model, caller, operation.operation, call));
+      }
     }
   }
   for (const resource of model.allResources()) {
     const operations = model.metadata(resource, SERVICE_OPERATIONS_METADATA_KEY) as RecordedServiceOperation[] | undefined;
-    for (const operation of operations ?? []) checks.push(...serviceOperationChecks(model, resource, operation));
+    for (const operation of operations ?? []) {
+      const operationChecks = serviceOperationChecks(model, resource, operation);
+      checks.push(...operationChecks);
+      const caller = operationChecks.find((check) => check.action !== 'sts:AssumeRole')?.caller;
+      if (caller) for (const call of operation.calls) kmsProblems.push(...kmsDeclarationProblems(model, caller, operation.description, call));
+    }
   }
-  return { checks, uncontracted };
+  return { checks, uncontracted, kmsProblems };
 }
 
 function serviceOperationChecks(model: EnvironmentModel, declaredOn: ModelResource, operation: RecordedServiceOperation): CallCheck[] {
