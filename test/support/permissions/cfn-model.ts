@@ -62,6 +62,18 @@ const prefixedId = (prefix: string, length = 17) => ({ logicalId, stack }: { log
 const same = (id: string) => id;
 const arnOf = (_id: string, arn: string | undefined) => { if (!arn) throw new Error('no ARN'); return arn; };
 
+/** Return values of a named SageMaker resource (`AWS::SageMaker::<Type>`, its reference page by the lower-cased type). */
+function sageMakerFormats(resourceType: string, nameProperty: string): Formats {
+  return {
+    docs: `${REFERENCE}/aws-resource-sagemaker-${resourceType.replace(/-/g, '')}.html`,
+    nameProperty,
+    fabricate: generatedName(63),
+    arn: (id, s) => `arn:${PARTITION}:sagemaker:${s.region}:${s.account}:${resourceType}/${id.toLowerCase()}`,
+    ref: arnOf,
+    attributes: { [nameProperty]: same },
+  };
+}
+
 /**
  * Return values per resource type, as the CloudFormation template reference documents them
  * (`<REFERENCE>/aws-resource-<service>-<type>.html`, section "Return values").
@@ -169,39 +181,11 @@ const FORMATS: Readonly<Record<string, Formats>> = {
     ref: () => { throw new Error('Ref of a guardrail version is <guardrail-id>|<version>; use Fn::GetAtt'); },
     attributes: { Version: same },
   },
-  'AWS::SageMaker::Endpoint': {
-    docs: `${REFERENCE}/aws-resource-sagemaker-endpoint.html`,
-    nameProperty: 'EndpointName',
-    fabricate: generatedName(63),
-    // SageMaker ARNs carry the name in lower case.
-    arn: (id, s) => `arn:${PARTITION}:sagemaker:${s.region}:${s.account}:endpoint/${id.toLowerCase()}`,
-    ref: arnOf,
-    attributes: { EndpointName: same },
-  },
-  'AWS::SageMaker::EndpointConfig': {
-    docs: `${REFERENCE}/aws-resource-sagemaker-endpointconfig.html`,
-    nameProperty: 'EndpointConfigName',
-    fabricate: generatedName(63),
-    arn: (id, s) => `arn:${PARTITION}:sagemaker:${s.region}:${s.account}:endpoint-config/${id.toLowerCase()}`,
-    ref: arnOf,
-    attributes: { EndpointConfigName: same },
-  },
-  'AWS::SageMaker::Model': {
-    docs: `${REFERENCE}/aws-resource-sagemaker-model.html`,
-    nameProperty: 'ModelName',
-    fabricate: generatedName(63),
-    arn: (id, s) => `arn:${PARTITION}:sagemaker:${s.region}:${s.account}:model/${id.toLowerCase()}`,
-    ref: arnOf,
-    attributes: { ModelName: same },
-  },
-  'AWS::SageMaker::InferenceComponent': {
-    docs: `${REFERENCE}/aws-resource-sagemaker-inferencecomponent.html`,
-    nameProperty: 'InferenceComponentName',
-    fabricate: generatedName(63),
-    arn: (id, s) => `arn:${PARTITION}:sagemaker:${s.region}:${s.account}:inference-component/${id.toLowerCase()}`,
-    ref: arnOf,
-    attributes: { InferenceComponentName: same, InferenceComponentArn: arnOf },
-  },
+  // SageMaker ARNs carry the name in lower case; Ref returns the ARN.
+  'AWS::SageMaker::Endpoint': sageMakerFormats('endpoint', 'EndpointName'),
+  'AWS::SageMaker::EndpointConfig': sageMakerFormats('endpoint-config', 'EndpointConfigName'),
+  'AWS::SageMaker::Model': sageMakerFormats('model', 'ModelName'),
+  'AWS::SageMaker::InferenceComponent': { ...sageMakerFormats('inference-component', 'InferenceComponentName'), attributes: { InferenceComponentName: same, InferenceComponentArn: arnOf } },
   'AWS::EC2::VPC': {
     docs: `${REFERENCE}/aws-resource-ec2-vpc.html`,
     fabricate: prefixedId('vpc-'),

