@@ -42,3 +42,5 @@ export * from './data-lake/lake-bucket';
 export * from './account-baseline/account-baseline';
 export * from './account-baseline/plan';
 export * from './account-baseline/account-baseline-stack';
+export * from './permissions/service-operations';
+export * from './foundation/alarm-notifications';

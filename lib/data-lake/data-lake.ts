@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
+import { declareServiceOperations, ServiceCaller } from '../permissions/service-operations';
 import type { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
@@ -12,7 +13,7 @@ import { createLakeBucket } from './lake-bucket';
 import { LakeZone } from './lake-zone';
 import { planZoneLifecycle, type ZoneLifecycle } from './lifecycle';
 import { LakeRetention, PrefixRule } from './prefix-rule';
-import { type LakeObjectLock, type LakeReplication, replicaBucketName, replicaKeyAlias } from './replication';
+import { type LakeObjectLock, type LakeReplication, type ReplicaBucketSpec, replicaBucketName, replicaKeyAlias } from './replication';
 
 /** Per-zone settings of a {@link DataLake}. */
 export interface LakeZoneSettings {
@@ -347,6 +348,7 @@ export class DataLake extends Construct implements IDataLake {
           },
         }],
       };
+      this.declareReplication(source, spec, replicaArn, role, replication.region);
     }
     const policy = new iam.ManagedPolicy(this, 'ReplicationPolicy', {
       description: `Least privilege for S3 replication of ${env.name} lake zones to ${replication.region}`,
@@ -355,6 +357,39 @@ export class DataLake extends Construct implements IDataLake {
     });
     acknowledgeFinding(policy, ...this.replicationPolicyAcknowledgments(replication));
     return role.withoutPolicyUpdates();
+  }
+
+  /**
+   * What S3 does with the replication role for one bucket: read the configuration and each new
+   * version, decrypt it with the source key, encrypt it with the replica key (named by alias in
+   * the replica region) and write it. With S3 Bucket Keys the encryption context is the bucket.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html
+   */
+  private declareReplication(source: s3.Bucket, spec: ReplicaBucketSpec, replicaArn: string, role: iam.IRole, replicaRegion: string): void {
+    const env = this.foundation.environment;
+    const version = source.arnForObjects('tenant=acme/2026/01/01/document.json');
+    const replicaObject = `${replicaArn}/tenant=acme/2026/01/01/document.json`;
+    declareServiceOperations(source, {
+      description: `S3 replicates the ${spec.zone} zone to ${replicaRegion} with the replication role`,
+      docs: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html', 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html'],
+      caller: ServiceCaller.role('s3.amazonaws.com', role),
+      assumeRoleContext: { 'aws:SourceAccount': env.account },
+      calls: [
+        { action: 's3:GetReplicationConfiguration', resource: source.bucketArn },
+        { action: 's3:ListBucket', resource: source.bucketArn },
+        { action: 's3:GetObjectVersionForReplication', resource: version, kms: { actions: ['kms:Decrypt'], viaService: 's3', encryptionContext: { 'aws:s3:arn': source.bucketArn } } },
+        ...['s3:GetObjectVersionAcl', 's3:GetObjectVersionTagging', ...(spec.objectLock ? ['s3:GetObjectRetention', 's3:GetObjectLegalHold'] : [])]
+          .map((action) => ({ action, resource: version })),
+        {
+          action: 's3:ReplicateObject',
+          resource: replicaObject,
+          kms: { actions: ['kms:Encrypt', 'kms:GenerateDataKey'], viaService: 's3', keyArn: `arn:aws:kms:${replicaRegion}:${env.account}:${spec.keyAlias}`, encryptionContext: { 'aws:s3:arn': replicaArn } },
+        },
+        { action: 's3:ReplicateDelete', resource: replicaObject },
+        { action: 's3:ReplicateTags', resource: replicaObject },
+      ],
+    });
   }
 
   private replicationPolicyAcknowledgments(replication: LakeReplication): Array<{ id: string; reason: string }> {

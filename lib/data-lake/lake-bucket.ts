@@ -1,9 +1,10 @@
-import { Duration, type RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DataClass } from '../core/data-class';
 import { enableEventBridgeNotifications } from '../foundation/bucket-notifications';
+import { declareServiceOperations, ServiceCaller } from '../permissions/service-operations';
 import type { LakeZone } from './lake-zone';
 import { recordRetention, toLifecycleRules, type ZoneLifecycle } from './lifecycle';
 import { accessLogPrefix, type LakeObjectLock } from './replication';
@@ -55,6 +56,17 @@ export function createLakeBucket(scope: Construct, id: string, spec: LakeBucketS
       : s3.ObjectLockRetention.governance(Duration.days(lock.days))),
   });
   enableEventBridgeNotifications(bucket);
+  // S3 delivers server access logs as the logging service principal, naming the source bucket.
+  declareServiceOperations(bucket, {
+    description: 'S3 server access logging writes the bucket\'s access logs to the region\'s access-log bucket',
+    docs: ['https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html#grant-log-delivery-permissions-general'],
+    caller: ServiceCaller.servicePrincipal('logging.s3.amazonaws.com'),
+    calls: [{
+      action: 's3:PutObject',
+      resource: spec.accessLogBucket.arnForObjects(`${accessLogPrefix(spec.zone)}2026-01-01-00-00-00-0123456789ABCDEF`),
+      context: { 'aws:SourceArn': bucket.bucketArn, 'aws:SourceAccount': Stack.of(bucket).account },
+    }],
+  });
   recordRetention(bucket, spec.lifecycle);
   Tags.of(bucket).add('paved-road:lake-zone', spec.zone.id);
   Tags.of(bucket).add('paved-road:data-class', spec.dataClass.id);

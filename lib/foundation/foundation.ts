@@ -1,4 +1,4 @@
-import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,8 +9,15 @@ import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import type { PavedRoadEnvironment } from '../environments/environment';
+import { declareServiceOperations, ServiceCaller } from '../permissions/service-operations';
+import { OPERATIONS_METADATA_KEY } from '../serverless/paved-road-function';
 import { AccessLogBucket } from './access-log-bucket';
 import { createDataKey } from './data-key';
+
+/** An IRole for an L1 role, for declarations that name it. */
+function iamRoleOf(scope: Construct, role: CfnResource): iam.IRole {
+  return iam.Role.fromRoleArn(scope, 'RestrictDefaultSgProviderRole', role.getAtt('Arn').toString(), { mutable: false });
+}
 
 /** Properties of a {@link Foundation}. */
 export interface FoundationProps {
@@ -120,12 +127,25 @@ export class Foundation extends Construct {
    * foundation's retention and removal policy.
    */
   public createLogGroup(scope: Construct, id: string, props: FoundationLogGroupProps = {}): logs.LogGroup {
-    return new logs.LogGroup(scope, id, {
+    const group = new logs.LogGroup(scope, id, {
       logGroupName: props.logGroupName,
       encryptionKey: this.logKey,
       retention: this.logRetention,
       removalPolicy: this.removalPolicy,
     });
+    // CloudWatch Logs uses the key as its own service principal, in the log group's encryption context.
+    const groupArn = Stack.of(group).formatArn({ service: 'logs', resource: 'log-group', resourceName: group.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    declareServiceOperations(group, {
+      description: 'CloudWatch Logs encrypts and decrypts the log group\'s events with the log key',
+      docs: ['https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html'],
+      caller: ServiceCaller.servicePrincipal(`logs.${this.environment.region}.amazonaws.com`),
+      calls: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'].map((action) => ({
+        action,
+        resource: this.logKey.keyArn,
+        context: { 'kms:EncryptionContext:aws:logs:arn': groupArn, 'kms:EncryptionContextKeys': ['aws:logs:arn'] },
+      })),
+    });
+    return group;
   }
 
   private createAlarmTopic(): sns.Topic {
@@ -174,7 +194,62 @@ export class Foundation extends Construct {
         resources: [logGroup.logGroupArn],
       })],
     });
+    const stack = Stack.of(this);
+    const groupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const stream = `${groupArn}:log-stream:eni-0123456789abcdef0-all`;
+    declareServiceOperations(role, {
+      description: 'VPC Flow Logs delivers the flow log with the delivery role',
+      docs: ['https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html'],
+      caller: ServiceCaller.role('vpc-flow-logs.amazonaws.com', role),
+      // The trust policy's confused-deputy condition: the service passes the account.
+      assumeRoleContext: { 'aws:SourceAccount': this.environment.account },
+      calls: [
+        { action: 'logs:CreateLogStream', resource: stream },
+        { action: 'logs:PutLogEvents', resource: stream },
+        { action: 'logs:DescribeLogStreams', resource: `${groupArn}:log-stream:*` },
+      ],
+    });
     return role.withoutPolicyUpdates();
+  }
+
+  /**
+   * The aws-cdk-lib provider that strips the default security group: its handler revokes the
+   * group's rules on create and restores them on delete (custom-resource-handlers
+   * `restrict-default-sg`); CloudFormation invokes it during deployment; the Lambda service logs
+   * with its role to the function's default log group (AWSLambdaBasicExecutionRole).
+   */
+  private declareRestrictDefaultSgOperations(provider: Construct, vpc: ec2.Vpc): void {
+    const stack = Stack.of(this);
+    const handler = provider.node.findChild('Handler') as CfnResource;
+    const role = provider.node.findChild('Role') as CfnResource;
+    const groupArn = stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: vpc.vpcDefaultSecurityGroup });
+    handler.addMetadata(OPERATIONS_METADATA_KEY, ['RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress', 'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress'].map((operation) => ({
+      operation: `ec2:${operation}`,
+      docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+      calls: [{ action: `ec2:${operation}`, resource: groupArn }],
+    })));
+    const functionArn = handler.getAtt('Arn').toString();
+    const functionName = handler.ref;
+    const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/lambda/${functionName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const logStream = `${logGroupArn}:log-stream:2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef`;
+    declareServiceOperations(handler,
+      {
+        description: 'Lambda writes the provider\'s logs to its default log group with the provider role',
+        docs: ['https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html'],
+        caller: ServiceCaller.role('lambda.amazonaws.com', iamRoleOf(this, role)),
+        calls: [
+          { action: 'logs:CreateLogGroup', resource: logGroupArn },
+          { action: 'logs:CreateLogStream', resource: logStream },
+          { action: 'logs:PutLogEvents', resource: logStream },
+        ],
+      },
+      {
+        description: 'CloudFormation invokes the custom-resource provider during deployment',
+        docs: ['https://docs.aws.amazon.com/lambda/latest/dg/services-cloudformation.html'],
+        caller: ServiceCaller.deployer(),
+        calls: [{ action: 'lambda:InvokeFunction', resource: functionArn }],
+      },
+    );
   }
 
   private createVpc(cidr: string): ec2.Vpc {
@@ -205,6 +280,7 @@ export class Foundation extends Construct {
         id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
         reason: 'aws-cdk-lib provider that revokes the default security group rules at deploy time; it holds no data, runs only during deployment, and its role may only revoke rules of this VPC default group.',
       });
+      this.declareRestrictDefaultSgOperations(restrictDefaultSg, vpc);
     }
     const interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
       BedrockRuntime: ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,

@@ -1,7 +1,6 @@
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,11 +12,13 @@ import { Construct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
 import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
+import { addAlarmNotification } from '../foundation/alarm-notifications';
 import type { Foundation } from '../foundation/foundation';
 import type { IGuardrailPolicy } from '../guardrails/guardrail-policy';
 import type { IHybridSearch } from '../retrieval/hybrid-search';
 import { CONTENT_HASH_MAC_ALGORITHM, GATEWAY_OPERATIONS } from '../../lambda/gateway/aws';
-import { PavedRoadFunction } from '../serverless/paved-road-function';
+import { declareServiceOperations, ServiceCaller } from '../permissions/service-operations';
+import { InvocationMode, PavedRoadFunction } from '../serverless/paved-road-function';
 import { type AiGatewayProps, BudgetPeriod, ContentCapture, GatewayAuthorization, GatewayEndpoint, type GatewayModel } from './ai-gateway-props';
 import { GATEWAY_METRICS_NAMESPACE, GATEWAY_SERVICE_NAME, GatewayErrorCode } from './gateway-error-code';
 
@@ -156,6 +157,8 @@ export class AiGateway extends Construct {
       timeout: FUNCTION_TIMEOUT,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 50,
       operations: GATEWAY_OPERATIONS,
+      // API Gateway proxy integrations invoke synchronously: a failed request returns to the caller.
+      invocationMode: InvocationMode.SYNCHRONOUS,
       environment: {
         GATEWAY_MODELS: JSON.stringify({
           chatModels: props.chatModels.map((m) => ({
@@ -358,11 +361,7 @@ export class AiGateway extends Construct {
   }
 
   private wireAlarmActions(topic: sns.ITopic): void {
-    const action = new cloudwatchActions.SnsAction(topic);
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
+    for (const alarm of this.alarms) addAlarmNotification(alarm, topic, { onOk: true });
   }
 
   private validate(props: AiGatewayProps, auditKey: kms.IKey | undefined, auditPrefix: string): void {
@@ -413,6 +412,19 @@ export class AiGateway extends Construct {
     }
     // The budget is only ever changed by conditional updates: no reads, no puts, no deletes.
     this.budgetTable.grant(fn, 'dynamodb:UpdateItem');
+    // DynamoDB decrypts the table key with the caller's credentials: kms:Decrypt, through
+    // DynamoDB, for this table only (UPDATE_BUDGET_ITEM declares the call).
+    // https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [this.budgetTable.encryptionKey!.keyArn],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com`,
+          'kms:EncryptionContext:aws:dynamodb:tableName': this.budgetTable.tableName,
+        },
+      },
+    }));
     // Audit objects are write-only for the gateway, and only under its prefix.
     const auditObjects = props.auditBucket.arnForObjects(`${auditPrefix}*`);
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['s3:PutObject'], resourceArns: [auditObjects] });
@@ -506,6 +518,18 @@ export class AiGateway extends Construct {
       principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       sourceAccount: stack.account,
       sourceArn: api.arnForExecuteApi('*', '/v1/*', api.deploymentStage.stageName),
+    });
+    const stageName = api.deploymentStage.stageName;
+    const routes: Array<[string, string]> = [['POST', '/v1/chat'], ['POST', '/v1/embeddings'], ['POST', '/v1/retrieve'], ['GET', '/v1/models']];
+    declareServiceOperations(this.handler.node.findChild('InvokeFromApi'), {
+      description: 'API Gateway invokes the gateway function for each route',
+      docs: ['https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html', 'https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html'],
+      caller: ServiceCaller.servicePrincipal('apigateway.amazonaws.com'),
+      calls: routes.map(([method, path]) => ({
+        action: 'lambda:InvokeFunction',
+        resource: this.handler.functionArn,
+        context: { 'aws:SourceArn': api.arnForExecuteApi(method, path, stageName), 'aws:SourceAccount': stack.account },
+      })),
     });
     const validator = new apigateway.RequestValidator(this, 'BodyValidator', { restApi: api, validateRequestBody: true, validateRequestParameters: true });
     const model = (id: string, schema: apigateway.JsonSchema) => new apigateway.Model(this, id, { restApi: api, contentType: 'application/json', schema });

