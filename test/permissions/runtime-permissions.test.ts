@@ -6,7 +6,7 @@ import { synthesizeEnvironmentModels } from '../support/permissions/platform';
 import { type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type KmsDeclarationProblem, type UncontractedFunction } from '../support/permissions/simulate';
 
 /*
- * The runtime-permission simulation (docs/runtime-permissions.md, docs/adr/0005): every call of
+ * The runtime-permission simulation (docs/runtime-permissions.md, docs/adr/0006): every call of
  * every operation contract and every declared service operation, in every default environment,
  * evaluated by iam-simulate against the synthesized identity and resource policies.
  * `PAVED_ROAD_PERMISSIONS_TABLE=full npx jest test/permissions` prints every row.
