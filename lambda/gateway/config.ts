@@ -45,6 +45,8 @@ export const GatewayConfig = z.strictObject({
   maxAttemptsPerTarget: intIn(1, 5, 3),
   baseDelayMs: intIn(1, 5_000, 100),
   maxDelayMs: intIn(1, 10_000, 2_000),
+  /** While a chat target runs, time kept for each fallback after it (lambda/gateway/routing.ts). */
+  fallbackReserveMs: intIn(0, 10_000, 5_000),
 }).check(z.superRefine((config, ctx) => {
   if (config.contentCapture === 'hashed' && !config.contentHashKeyArn) {
     ctx.addIssue({ code: 'custom', message: 'hashed content capture needs CONTENT_HASH_KEY_ARN, the HMAC key the hashes are keyed with', path: ['contentHashKeyArn'] });

@@ -28,6 +28,8 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
   /** Cap of one backoff, in ms. */
   readonly maxDelayMs: number;
+  /** Time kept for each later target of a fallback chain while a target runs, in ms. */
+  readonly fallbackReserveMs: number;
 }
 
 /** Time and randomness, injected so that tests and benchmarks control them. */
@@ -48,6 +50,16 @@ export interface Routed<T, R> {
 /** Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^attempt)). */
 export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number): number {
   return Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
+}
+
+/**
+ * Time the target `targetsLeft` from the end of a fallback chain may use: all that is left but a
+ * reserve for each later target, and never less than an equal share. The primary gets most of the
+ * deadline, so a long answer is not cut off for a fallback that is never needed; a hung primary
+ * still leaves every fallback its reserve (or an equal share, when the deadline is short).
+ */
+export function targetShareMs(remainingMs: number, targetsLeft: number, reserveMs: number): number {
+  return Math.max(remainingMs / targetsLeft, remainingMs - (targetsLeft - 1) * reserveMs);
 }
 
 /**
@@ -81,9 +93,9 @@ const TIMEOUT_MESSAGE = 'the model did not answer in time; try again with a shor
  * exponential backoff on throttling, 5xx, malformed answers and timeouts, then the next target
  * is tried. A client error (4xx) ends the routing at once.
  *
- * Time is split so that a hung target cannot starve its fallbacks: target `i` of `n` gets an
- * equal share, `(endAt - now) / (n - i)`, of what is left for all its attempts; an attempt that
- * is still running when its target's share ends is aborted and the next target is tried.
+ * Time is split so that a hung target cannot starve its fallbacks: each target gets
+ * {@link targetShareMs} of what is left for all its attempts; an attempt that is still running
+ * when its target's share ends is aborted and the next target is tried.
  * Nothing runs past `endAt` (epoch ms).
  *
  * @throws GatewayError `timeout` (504) when time ran out before any target answered,
@@ -102,7 +114,7 @@ export async function callWithFallback<T, R>(
   let last: FailureKind | undefined;
   for (let index = 0; index < targets.length; index++) {
     progress.targetIndex = index;
-    const targetEndAt = clock.now() + (endAt - clock.now()) / (targets.length - index);
+    const targetEndAt = clock.now() + targetShareMs(endAt - clock.now(), targets.length - index, policy.fallbackReserveMs);
     for (let attempt = 0; attempt < policy.maxAttemptsPerTarget; attempt++) {
       const remaining = targetEndAt - clock.now();
       if (remaining <= 0) break;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { periodOf, secondsUntilNextPeriod } from '../../../lambda/gateway/budget';
 import { loadConfig } from '../../../lambda/gateway/config';
 import { redactPii } from '../../../lambda/gateway/redact';
-import { backoffMs, classifyFailure } from '../../../lambda/gateway/routing';
+import { backoffMs, classifyFailure, targetShareMs } from '../../../lambda/gateway/routing';
 import { strongestAction } from '../../../lambda/gateway/providers';
 import { awsError } from './support';
 
@@ -39,11 +39,32 @@ describe('routing', () => {
   });
 
   it('keeps every backoff inside the full-jitter envelope', () => {
-    const policy = { maxAttemptsPerTarget: 3, baseDelayMs: 100, maxDelayMs: 2000 };
+    const policy = { maxAttemptsPerTarget: 3, baseDelayMs: 100, maxDelayMs: 2000, fallbackReserveMs: 5000 };
     fc.assert(fc.property(fc.integer({ min: 0, max: 10 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (attempt, r) => {
       const delay = backoffMs(attempt, policy, () => r);
       expect(delay).toBeGreaterThanOrEqual(0);
       expect(delay).toBeLessThan(Math.min(2000, 100 * 2 ** attempt));
+    }));
+  });
+});
+
+describe('fallback time shares', () => {
+  it('gives the primary all but a reserve per fallback, so a long answer is not cut for a fallback never needed', () => {
+    // 23 s for model calls, three targets, 5 s reserve: 13 s, then 5 s and 5 s if the primary hangs.
+    expect(targetShareMs(23_000, 3, 5_000)).toBe(13_000);
+    expect(targetShareMs(10_000, 2, 5_000)).toBe(5_000);
+    expect(targetShareMs(5_000, 1, 5_000)).toBe(5_000);
+  });
+
+  it('falls back to equal shares when the deadline is short', () => {
+    expect(targetShareMs(900, 3, 5_000)).toBe(300);
+  });
+
+  it('never gives a target less than an equal share, nor more than what is left', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 28_000 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 10_000 }), (remaining, left, reserve) => {
+      const share = targetShareMs(remaining, left, reserve);
+      expect(share).toBeGreaterThanOrEqual(remaining / left);
+      expect(share).toBeLessThanOrEqual(remaining);
     }));
   });
 });
