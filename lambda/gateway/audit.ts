@@ -3,7 +3,8 @@ import type { KmsApi, S3Api } from './aws';
 import type { ErrorCode } from './errors';
 import type { SensitiveMatch } from './providers';
 import { redactWithFindings } from './redact';
-import { type Clock, retryWithin } from './routing';
+import type { Clock } from '../shared/retry';
+import { retryWithin } from './routing';
 
 /** What the guardrail did to a request. */
 export type GuardrailAction = 'none' | 'masked' | 'blocked' | 'not_applied';
@@ -72,7 +73,7 @@ export class KmsDerivedHashKey implements ContentHashKey {
   constructor(
     private readonly kms: KmsApi,
     private readonly keyArn: string,
-    private readonly clock: Pick<Clock, 'now' | 'sleep' | 'random'>,
+    private readonly clock: Clock,
   ) {}
 
   get(budgetMs: number): Promise<Uint8Array> {
@@ -114,7 +115,7 @@ export class S3AuditWriter implements AuditWriter {
     private readonly bucket: string,
     private readonly prefix: string,
     private readonly kmsKeyArn: string,
-    private readonly clock: Pick<Clock, 'now' | 'sleep' | 'random'>,
+    private readonly clock: Clock,
   ) {}
 
   /** Retried on transient failures: a PUT of the same key and body is idempotent. */

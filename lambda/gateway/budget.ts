@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbApi, UpdateItemRequest } from './aws';
 import { GatewayError } from './errors';
-import { type Clock, classifyFailure, type FailureKind, retryWithin } from './routing';
+import { type Clock, SYSTEM_CLOCK } from '../shared/retry';
+import { classifyFailure, type FailureKind, retryWithin } from './routing';
 
 /** Tokens held for one request until its actual usage is known. */
 export interface Reservation {
@@ -127,7 +128,6 @@ function conditionFailure(error: unknown): { item?: BudgetItem } | undefined {
 
 /** Rounds of reserve and rollover before a contended reservation gives up. */
 const ATTEMPTS = 3;
-const realClock: Pick<Clock, 'now' | 'sleep' | 'random'> = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random };
 
 /**
  * Token budgets in a DynamoDB table keyed by `tenantId`, one item per tenant:
@@ -143,7 +143,7 @@ export class DynamoDbTokenBudget implements TokenBudget {
     private readonly client: DynamoDbApi,
     private readonly tableName: string,
     private readonly period: BudgetPeriod,
-    private readonly clock: Pick<Clock, 'now' | 'sleep' | 'random'> = realClock,
+    private readonly clock: Clock = SYSTEM_CLOCK,
   ) {}
 
   async reserve(tenantId: string, tokens: number, now: Date, budgetMs: number): Promise<Reservation> {

@@ -7,7 +7,8 @@ import {
   bedrockChat, type ChatResult, type EmbeddingResult, type GroundingPassage, type ProviderClients, sagemakerChat, type SensitiveMatch, titanEmbeddings,
 } from './providers';
 import { redactPii } from './redact';
-import { callWithFallback, type Clock } from './routing';
+import type { Clock } from '../shared/retry';
+import { callWithFallback } from './routing';
 import { ChatRequest, EmbeddingsRequest, parseBody, RetrieveRequest } from './schemas';
 
 /** The parts of an API Gateway event the gateway reads. */

@@ -8,27 +8,27 @@ import { DynamoDbTokenBudget } from './budget';
 import { loadConfig } from './config';
 import { type GatewayDeps, type GatewayRequest, handleGatewayRequest } from './core';
 import { LambdaRetriever } from './retriever';
-import type { Clock } from './routing';
+import { SYSTEM_CLOCK } from '../shared/retry';
 
 const config = loadConfig(process.env);
 const logger = new Logger({ serviceName: 'ai-gateway' });
 const metrics = new Metrics({ namespace: 'PavedRoad/AiGateway', serviceName: 'ai-gateway' });
 const http = new AwsHttp(config.region, credentialsFromEnv(process.env));
-const clock: Clock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random };
-const contentHashKey = config.contentHashKeyArn ? new KmsDerivedHashKey(new Kms(http), config.contentHashKeyArn, clock) : undefined;
+
+const contentHashKey = config.contentHashKeyArn ? new KmsDerivedHashKey(new Kms(http), config.contentHashKeyArn, SYSTEM_CLOCK) : undefined;
 // Asked during the init phase, so that the first request does not wait for KMS; a failure is asked again by a request.
 void contentHashKey?.get(2000).catch(() => undefined);
 
 const deps: GatewayDeps = {
   config,
   clients: { bedrock: new BedrockRuntime(http), sagemaker: new SageMakerRuntime(http) },
-  budget: new DynamoDbTokenBudget(new DynamoDb(http), config.budgetTable, config.budgetPeriod, clock),
-  audit: new S3AuditWriter(new S3(http), config.auditBucket, config.auditPrefix, config.auditKeyArn, clock),
+  budget: new DynamoDbTokenBudget(new DynamoDb(http), config.budgetTable, config.budgetPeriod, SYSTEM_CLOCK),
+  audit: new S3AuditWriter(new S3(http), config.auditBucket, config.auditPrefix, config.auditKeyArn, SYSTEM_CLOCK),
   retriever: config.retrievalFunction ? new LambdaRetriever(new Lambda(http), config.retrievalFunction) : undefined,
   contentHashKey,
   logger,
   metrics,
-  clock,
+  clock: SYSTEM_CLOCK,
 };
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);

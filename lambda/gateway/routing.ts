@@ -1,3 +1,4 @@
+import type { Clock } from '../shared/retry';
 import { withTimeout } from './deadline';
 import { GatewayError } from './errors';
 
@@ -32,12 +33,6 @@ export interface RetryPolicy {
   readonly fallbackReserveMs: number;
 }
 
-/** Time and randomness, injected so that tests and benchmarks control them. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  random(): number;
-}
 
 /** The outcome of {@link callWithFallback}. */
 export interface Routed<T, R> {
@@ -68,7 +63,7 @@ export function targetShareMs(remainingMs: number, targetsLeft: number, reserveM
  * resets and timeouts after a short jittered pause.
  * @throws the failure of the last try, or the first non-transient one
  */
-export async function retryWithin<T>(what: string, budgetMs: number, clock: Pick<Clock, 'now' | 'sleep' | 'random'>, call: (signal: AbortSignal) => Promise<T>, attempts = 3): Promise<T> {
+export async function retryWithin<T>(what: string, budgetMs: number, clock: Clock, call: (signal: AbortSignal) => Promise<T>, attempts = 3): Promise<T> {
   const endAt = clock.now() + budgetMs;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -27,6 +27,15 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
     removalPolicy: props.removalPolicy,
     pendingWindow: Duration.days(30),
   });
+  denyGrantsExceptForAwsServices(key);
+  return key;
+}
+
+/**
+ * Denies kms:CreateGrant on `key` except to AWS services acting on a resource (CT.KMS.PR.3):
+ * grants outlive IAM policy changes. Every paved-road key carries it.
+ */
+export function denyGrantsExceptForAwsServices(key: kms.Key): void {
   key.addToResourcePolicy(new iam.PolicyStatement({
     sid: 'DenyGrantsExceptForAwsServices',
     effect: iam.Effect.DENY,
@@ -35,5 +44,4 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
     resources: ['*'],
     conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
   }));
-  return key;
 }

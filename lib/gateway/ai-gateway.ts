@@ -13,6 +13,7 @@ import { acknowledgeFinding, wildcardResourceFindingId } from '../compliance/ack
 import { DataClass } from '../core/data-class';
 import { PavedRoadError } from '../core/errors';
 import { addAlarmNotification } from '../foundation/alarm-notifications';
+import { denyGrantsExceptForAwsServices } from '../foundation/data-key';
 import type { Foundation } from '../foundation/foundation';
 import type { IGuardrailPolicy } from '../guardrails/guardrail-policy';
 import type { IHybridSearch } from '../retrieval/hybrid-search';
@@ -326,15 +327,7 @@ export class AiGateway extends Construct {
       removalPolicy: this.foundation.removalPolicy,
       pendingWindow: Duration.days(30),
     });
-    // CT.KMS.PR.3: grants only for AWS services acting on a resource.
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'DenyGrantsExceptForAwsServices',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-    }));
+    denyGrantsExceptForAwsServices(key);
     acknowledgeFinding(key, {
       id: 'PavedRoad-KMSKeyRotationSingleRegion',
       reason: 'KMS rotates only symmetric encryption keys, never HMAC keys; this HMAC key is single-Region, its material never leaves KMS, and the gateway may only call GenerateMac with HMAC_SHA_256 on it.',

@@ -1,10 +1,10 @@
-import { createHash, createHmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash } from 'node:crypto';
 import { BedrockRuntime, DynamoDb, Kms, Lambda, S3, SageMakerRuntime } from '../../../lambda/gateway/aws';
 import { AwsApiError, AwsHttp, credentialsFromEnv } from '../../../lambda/shared/aws-http';
 import { classifyFailure } from '../../../lambda/gateway/routing';
+import { CREDENTIALS } from '../support/fake-aws';
+import { sdkSignature, signatureOf } from '../support/sdk-signature';
 
-const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };
 const signal = new AbortController().signal;
 
 /** An AwsHttp whose requests are recorded and answered by `answer`. */
@@ -147,34 +147,6 @@ describe('AWS calls over SigV4', () => {
 });
 
 describe('SigV4 signatures', () => {
-  /** SHA-256 and HMAC-SHA-256 for the SDK's signer, from node:crypto. */
-  class NodeSha256 {
-    private readonly hash;
-    constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-      const key = typeof secret === 'string' ? secret : secret instanceof ArrayBuffer ? new Uint8Array(secret) : secret && new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
-      this.hash = key ? createHmac('sha256', key) : createHash('sha256');
-    }
-    update(data: string | Uint8Array): void { this.hash.update(data); }
-    async digest(): Promise<Uint8Array> { return new Uint8Array(this.hash.digest()); }
-    reset(): void { /* one digest per instance */ }
-  }
-
-  /** The signature the AWS SDK's own signer computes for the same request, headers and instant. */
-  async function sdkSignature(request: Request, service: string): Promise<string> {
-    const url = new URL(request.url);
-    // fetch sets Host itself; aws4fetch signed it from the URL.
-    const headers: Record<string, string> = { ...Object.fromEntries([...request.headers].filter(([name]) => name !== 'authorization')), host: url.hostname };
-    const amzDate = headers['x-amz-date'];
-    const signer = new SignatureV4({ service, region: 'eu-central-1', credentials: CREDENTIALS, sha256: NodeSha256, uriEscapePath: service !== 's3', applyChecksum: false });
-    const signed = await signer.sign({
-      method: request.method, protocol: 'https:', hostname: url.hostname, path: url.pathname, headers, body: await request.clone().text(), query: {},
-    }, {
-      // aws4fetch leaves Content-Type unsigned (SigV4 requires only Host and X-Amz-Date); the rest must match.
-      unsignableHeaders: new Set(['content-type']),
-      signingDate: new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`) });
-    return String(signed.headers.authorization).split('Signature=')[1];
-  }
-
   it.each([
     ['bedrock', (http: AwsHttp) => new BedrockRuntime(http).converse({ modelId: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', messages: [] }, signal)],
     ['s3', (http: AwsHttp) => new S3(http).putObject({ bucket: 'audit-bucket', key: 'gateway/tenant=acme/2026-11-23T10:00:00.000Z-r.json', body: '{}', kmsKeyArn: 'k' }, signal)],
@@ -182,8 +154,7 @@ describe('SigV4 signatures', () => {
   ])('signs %s requests exactly as the AWS SDK signer does', async (service, call) => {
     const { http, sent } = recording(() => Response.json({}));
     await call(http);
-    const signature = sent[0].headers.get('authorization')!.split('Signature=')[1];
-    expect(signature).toBe(await sdkSignature(sent[0], service));
+    expect(signatureOf(sent[0])).toBe(await sdkSignature(sent[0], service));
   });
 });
 
