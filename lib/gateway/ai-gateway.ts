@@ -25,6 +25,8 @@ import { GATEWAY_METRICS_NAMESPACE, GATEWAY_SERVICE_NAME, GatewayErrorCode } fro
 
 /** API Gateway gives up on an integration after 29 s; the gateway answers well before. */
 const GATEWAY_DEADLINE = Duration.seconds(25);
+/** The API's one stage, part of its invoke URL. */
+const STAGE_NAME = 'api';
 const FUNCTION_TIMEOUT = Duration.seconds(28);
 
 const CHAT_SCHEMA: apigateway.JsonSchema = {
@@ -469,7 +471,7 @@ export class AiGateway extends Construct {
       cloudWatchRole: false,
       disableExecuteApiEndpoint: false,
       deployOptions: {
-        stageName: 'api',
+        stageName: STAGE_NAME,
         tracingEnabled: true,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
@@ -483,6 +485,13 @@ export class AiGateway extends Construct {
         metricsEnabled: true,
       },
     });
+    // API Gateway creates the execution-log group itself, unencrypted and kept forever, unless it
+    // exists: created here first, with the log key and the foundation's retention.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html
+    const executionLogs = foundation.createLogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${api.restApiId}/${STAGE_NAME}`,
+    });
+    api.deploymentStage.node.addDependency(executionLogs);
     const noCache = 'Gateway responses are per tenant and per prompt; a stage cache could serve one tenant the completion of another, so no cache cluster exists and no cached data exists to encrypt.';
     const noClientCert = 'The only integration is the gateway Lambda through the AWS Lambda API, signed with SigV4 over TLS; stage client certificates authenticate API Gateway to HTTP backends only.';
     acknowledgeFinding(api.deploymentStage,

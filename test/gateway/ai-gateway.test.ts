@@ -91,6 +91,17 @@ describe('AiGateway', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
   });
 
+  it('creates the execution-log group API Gateway would otherwise create unencrypted and kept forever, before the stage', () => {
+    const { template: t, gateway, id, foundation } = gatewayTemplate();
+    const groups = t.findResources('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: id(gateway.api) }, '/api']] } },
+    });
+    const [[groupId, group]] = Object.entries(groups);
+    expect(group.Properties).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': [id(foundation.logKey), 'Arn'] }, RetentionInDays: 365 });
+    const stage = t.findResources('AWS::ApiGateway::Stage')[id(gateway.api.deploymentStage)];
+    expect(stage.DependsOn).toContain(groupId);
+  });
+
   it('keeps budgets in a KMS-encrypted table with point-in-time recovery, retained in prod', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       Properties: Match.objectLike({ SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }), PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
