@@ -124,7 +124,7 @@ describe('HybridSearch in prod', () => {
   });
 
   it('retains the domain and tells the setup function to keep the index on stack deletion', () => {
-    prod.template.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    prod.template.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     prod.template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RETAIN_ON_DELETE: 'true', INDEX_NAME: 'chunks', PIPELINE_NAME: 'hybrid-search' }) } });
   });
 
