@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CfnElement, CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import type * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -59,6 +60,20 @@ describe('bin/ wiring and docs/deploy.md', () => {
     expect(steps).toEqual(['1. Enable', '2. Bootstrap', '3. Bedrock', '4. Account', '5. Environment']);
     expect(readme.indexOf('An opt-in region is enabled first')).toBeGreaterThan(0);
     expect(readme.indexOf('An opt-in region is enabled first')).toBeLessThan(readme.indexOf('npx cdk bootstrap'));
+  });
+
+  it('says how to retry a failed first create: what the rollback deletes, and lifting termination protection first', () => {
+    const section = deployDoc.slice(deployDoc.indexOf('**A failed first deploy.**'), deployDoc.indexOf('## 5. The environment'));
+    const [baseline] = baselines[0].baselines;
+    const resourceOf = (type: string) => Object.values(Template.fromStack(baseline).findResources(type))[0];
+    expect([resourceOf('AWS::IAM::ServiceLinkedRole').DeletionPolicy, resourceOf('AWS::IAM::Role').DeletionPolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
+    expect(section).toContain('The service-linked role has DeletionPolicy `RetainExceptOnCreate`');
+    expect(section).toContain('The CloudWatch role and the account setting stay `Retain`');
+    expect(section).toContain('The role ARN does not have required permissions set to API Gateway');
+    expect(baseline.terminationProtection).toBe(true);
+    const unprotect = section.indexOf(`--stack-name ${baseline.stackName} --no-enable-termination-protection`);
+    expect(unprotect).toBeGreaterThan(0);
+    expect(section.indexOf("npx cdk deploy 'baseline-*/*'", unprotect)).toBeGreaterThan(unprotect);
   });
 
   it('deploys the baselines with the glob that selects exactly the environment\'s baseline stacks', () => {
