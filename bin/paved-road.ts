@@ -10,5 +10,5 @@ const assembly = app.synth();
 console.error(writeComplianceReport(assembly.directory));
 console.error(`Compliance report: ${assembly.directory}/compliance-report.md`);
 if (app.node.children.some((child) => child instanceof AccountBaselineStage)) {
-  console.error("Deploy order: CDK bootstrap, then the account baselines (npx cdk deploy 'baseline-*/*' -c env=NAME), then the environment (npx cdk deploy 'NAME/*' -c env=NAME); see docs/deploy.md");
+  console.error("Deploy order: enable the opt-in regions used, CDK bootstrap, then the account baselines (npx cdk deploy 'baseline-*/*' -c env=NAME), then the environment (npx cdk deploy 'NAME/*' -c env=NAME); see docs/deploy.md");
 }

@@ -180,7 +180,8 @@ async function bulkIndex(run: Run, documents: ChunkDocument[]): Promise<void> {
 
 /**
  * Ingests one object event. Created: parse, chunk, embed, bulk index with deterministic ids,
- * then delete the chunks a previous, longer version left behind. Deleted: remove its chunks.
+ * then delete the chunks a previous, longer version left behind. Deleted, or created and gone
+ * by the time it is read (S3 answers NoSuchKey): remove its chunks.
  * A document ingestion cannot read is rejected (its old chunks removed) and the reason returned.
  * @throws on provider errors (throttling, bulk failures, the deadline), so the message is retried
  */
@@ -208,6 +209,11 @@ export async function ingestObject(clients: IngestionClients, config: IngestionC
     return reject(`object is ${size} bytes; the limit is ${MAX_OBJECT_BYTES}`);
   }
   const bytes = await callWithRetries('the curated bucket', (signal) => clients.objects.getObject(bucket, key, signal), config.calls.getObject, deadline, run.clock);
+  if (bytes === undefined) {
+    // Deleted since the event: its Object Deleted event may already have been processed.
+    await deleteChunks(run, tenantId, docId);
+    return { action: 'deleted', docId };
+  }
   const parsed = parseDocument(key, bytes);
   if (!parsed.ok) return reject(parsed.reason);
 

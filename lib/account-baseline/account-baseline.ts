@@ -44,6 +44,12 @@ const API_GATEWAY_LOGS_POLICY = 'service-role/AmazonAPIGatewayPushToCloudWatchLo
  * Everything is retained when the stack is deleted: AWS::ApiGateway::Account keeps pointing at
  * the role after stack deletion, so deleting the role would break logging for every API in the
  * region (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-apigateway-account.html).
+ * When the operation that created them rolls back, only the service-linked role is deleted
+ * (DeletionPolicy `RetainExceptOnCreate`): its name is fixed, so a retained one would fail the
+ * retry, and CloudFormation deletes only what the failed operation itself created, never a role
+ * that existed before (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+ * The CloudWatch role stays `Retain`: its name is generated, so a retained one blocks nothing,
+ * and the account setting may already name it when a later resource fails.
  */
 export class AccountBaseline extends Construct {
   /** The role API Gateway assumes to write logs in this region, when the baseline sets it. */
@@ -75,8 +81,9 @@ export class AccountBaseline extends Construct {
         awsServiceName: 'opensearchservice.amazonaws.com',
       });
       // Every OpenSearch VPC domain of the account uses this role, paved-road's or not, and IAM
-      // refuses to delete a service-linked role while resources use it.
-      this.openSearchServiceLinkedRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      // refuses to delete a service-linked role while resources use it. A failed first create
+      // deletes it again, so that the retry can create it.
+      this.openSearchServiceLinkedRole.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     }
   }
 }

@@ -1,7 +1,8 @@
-import { CfnResource } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, CfnResource } from 'aws-cdk-lib';
 import { NagMessageLevel, NagPack, type NagPackProps, NagRuleCompliance, type NagRuleResult } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { residencyZoneOf } from '../environments/environment';
+import { residencyZoneOf, tryEnvironmentOf } from '../environments/environment';
+import { Stage } from '../environments/stage';
 import { ResidencyZone } from '../residency/residency-zone';
 import { asList, flattenToString, resolvedProperties, stringsIn } from './template-values';
 
@@ -11,6 +12,14 @@ const INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseS
 const BEDROCK_MODEL_ARN = /^arn:[a-z-]+:bedrock:([a-z0-9-]+):(\d{12}|\$\{[^}]+\})?:(foundation-model|inference-profile|application-inference-profile)\/([^*?]+)$/;
 const GUARDRAIL_CONDITION_KEY = 'bedrock:guardrailidentifier';
 const IAM_POLICY_TYPES = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group']);
+/** Resource types that hold data: their loss on a stack deletion or replacement is not undoable. */
+const STATEFUL_TYPES = new Set(['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable', 'AWS::OpenSearchService::Domain', 'AWS::Cognito::UserPool']);
+/**
+ * Deletion policies that keep a resource on stack deletion. `RetainExceptOnCreate` also deletes it
+ * when the operation that created it rolls back, before it holds data
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
+ */
+const RETAINING_DELETION_POLICIES = new Set([CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE]);
 
 interface PolicyStatement {
   readonly Effect?: string;
@@ -61,7 +70,7 @@ function isEmbeddingModel(arn: ParsedModelArn): boolean {
 }
 
 /**
- * paved-road's own rules: residency and AI governance that no upstream pack checks.
+ * paved-road's own rules: residency, AI governance and data retention, which no upstream pack checks.
  *
  * Each rule reads the synthesized (resolved) properties, so escape-hatch overrides are seen.
  */
@@ -98,6 +107,12 @@ export class PavedRoadChecks extends NagPack {
         info: 'The CloudWatch log group has no retention period.',
         explanation: 'Logs kept forever hold personal data without limit; set RetentionInDays (at least one year for DPDP processing logs).',
         rule: logGroupRetention,
+      },
+      {
+        suffix: 'StatefulRetention',
+        info: 'A stateful resource of a staging or production environment is deleted with its stack or on replacement.',
+        explanation: 'Keys, buckets, tables, domains, user pools and log groups outside dev must have DeletionPolicy Retain or RetainExceptOnCreate and UpdateReplacePolicy Retain; use Stage.statefulRemovalPolicy.',
+        rule: statefulRetention,
       },
       {
         suffix: 'KMSKeyRotationSingleRegion',
@@ -160,6 +175,15 @@ function logGroupRetention(node: CfnResource): NagRuleResult {
   if (node.cfnResourceType !== 'AWS::Logs::LogGroup') return NagRuleCompliance.NOT_APPLICABLE;
   const days = resolvedProperties(node).RetentionInDays;
   return typeof days === 'number' && days > 0 ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
+}
+
+function statefulRetention(node: CfnResource): NagRuleResult {
+  const stage = tryEnvironmentOf(node)?.stage;
+  if (!STATEFUL_TYPES.has(node.cfnResourceType) || !stage || stage === Stage.DEV) return NagRuleCompliance.NOT_APPLICABLE;
+  const { deletionPolicy, updateReplacePolicy } = node.cfnOptions;
+  return deletionPolicy !== undefined && RETAINING_DELETION_POLICIES.has(deletionPolicy) && updateReplacePolicy === CfnDeletionPolicy.RETAIN
+    ? NagRuleCompliance.COMPLIANT
+    : NagRuleCompliance.NON_COMPLIANT;
 }
 
 function kmsKeyRotationSingleRegion(node: CfnResource): NagRuleResult {

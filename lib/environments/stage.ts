@@ -57,13 +57,19 @@ export class Stage {
   }
 
   /**
-   * Removal policy for stateful resources (keys, buckets, tables, domains, log groups).
-   * RETAIN everywhere, except a dev environment whose app sets {@link DESTROY_DEV_DATA_CONTEXT}.
+   * Removal policy for stateful resources (keys, buckets, tables, domains, log groups):
+   * RETAIN_ON_UPDATE_OR_DELETE everywhere, except a dev environment whose app sets
+   * {@link DESTROY_DEV_DATA_CONTEXT}.
+   *
+   * That is DeletionPolicy `RetainExceptOnCreate` and UpdateReplacePolicy `Retain`: kept on stack
+   * deletion and replacement like `Retain`, but deleted when the stack operation that created
+   * the resource rolls back, so a failed first deploy leaves no empty, orphaned resource whose
+   * name blocks the retry (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html).
    */
   public statefulRemovalPolicy(scope: IConstruct): RemovalPolicy {
     const flag = scope.node.tryGetContext(DESTROY_DEV_DATA_CONTEXT);
     const destroy = flag === true || flag === 'true';
-    return this === Stage.DEV && destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    return this === Stage.DEV && destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
   }
 
   public toString(): string {

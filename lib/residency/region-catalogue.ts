@@ -59,6 +59,15 @@ export interface RegionInfo {
   /** The region's pair for in-zone disaster recovery, if the zone has a second region. */
   readonly drPartner?: string;
   /**
+   * Whether the region is an opt-in region: launched after 20 March 2019, disabled in every
+   * account until the account enables it, and unusable before (no CDK bootstrap, no stacks)
+   * (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html). Launch
+   * dates as recorded in the region comments; check an account with
+   * `aws account get-region-opt-status --region-name <region>`.
+   * @default false - enabled by default
+   */
+  readonly optIn?: boolean;
+  /**
    * The OpenSearch Service engine version retrieval (HybridSearch) deploys in the region.
    * @default - none recorded: HybridSearch refuses the region until one is
    */
@@ -71,20 +80,22 @@ const DLC_DEFAULT_ACCOUNT = '763104351884';
 const REGIONS: RegionInfo[] = [
   // EU / GDPR. eu-west-2 (UK) and eu-central-2 (Switzerland) hold EU adequacy decisions, and
   // both are destinations of the `eu.` inference profiles, so the zone must contain them for
-  // `eu.` routing to be lawful.
+  // `eu.` routing to be lawful. Opt-in: eu-south-1 (Milan, launched 2020), eu-south-2 (Spain)
+  // and eu-central-2 (Zurich), both launched 2022.
   { region: 'eu-central-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('eu-central-1'), drPartner: 'eu-west-1' , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
   { region: 'eu-west-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'p4d'], availabilityZones: azs('eu-west-1'), drPartner: 'eu-central-1' , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
   { region: 'eu-west-2', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5'], availabilityZones: azs('eu-west-2') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
   { region: 'eu-west-3', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('eu-west-3') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
   { region: 'eu-north-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn'], availabilityZones: azs('eu-north-1') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
-  { region: 'eu-south-1', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '692866216735', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-1') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
-  { region: 'eu-south-2', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '503227376785', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-2') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
-  { region: 'eu-central-2', zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '380420809688', gpuInstanceFamilies: [], availabilityZones: azs('eu-central-2') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
+  { region: 'eu-south-1', optIn: true, zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '692866216735', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-1') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
+  { region: 'eu-south-2', optIn: true, zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '503227376785', gpuInstanceFamilies: [], availabilityZones: azs('eu-south-2') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
+  { region: 'eu-central-2', optIn: true, zone: 'EU', inferenceProfilePrefixes: ['eu'], dlcRegistryAccount: '380420809688', gpuInstanceFamilies: [], availabilityZones: azs('eu-central-2') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
   // India / DPDP. Both Indian regions are sources of the `apac.` profiles, whose other
   // destinations are outside India, and of the `in.` profiles (e.g. Claude Haiku 4.5), which
-  // route only between Mumbai and Hyderabad: `in.` is allowed, `apac.` is not.
+  // route only between Mumbai and Hyderabad: `in.` is allowed, `apac.` is not. Opt-in:
+  // ap-south-2 (Hyderabad, launched 2022).
   { region: 'ap-south-1', zone: 'IN', inferenceProfilePrefixes: ['apac', 'in'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('ap-south-1'), drPartner: 'ap-south-2' , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
-  { region: 'ap-south-2', zone: 'IN', inferenceProfilePrefixes: ['apac', 'in'], dlcRegistryAccount: '772153158452', gpuInstanceFamilies: [], availabilityZones: azs('ap-south-2'), drPartner: 'ap-south-1' , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
+  { region: 'ap-south-2', optIn: true, zone: 'IN', inferenceProfilePrefixes: ['apac', 'in'], dlcRegistryAccount: '772153158452', gpuInstanceFamilies: [], availabilityZones: azs('ap-south-2'), drPartner: 'ap-south-1' , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
   // United States.
   { region: 'us-east-1', zone: 'US', inferenceProfilePrefixes: ['us'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6', 'g6e', 'p4d', 'p5'], availabilityZones: azs('us-east-1'), drPartner: 'us-west-2' , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },
   { region: 'us-east-2', zone: 'US', inferenceProfilePrefixes: ['us'], dlcRegistryAccount: DLC_DEFAULT_ACCOUNT, gpuInstanceFamilies: ['g4dn', 'g5', 'g6'], availabilityZones: azs('us-east-2') , openSearchEngine: OPENSEARCH_3_7_ANNOUNCED },

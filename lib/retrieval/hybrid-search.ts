@@ -9,6 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { INGESTION_OPERATIONS } from '../../lambda/ingestion/core';
+import { TENANT_KEY_PREFIXES } from '../../lambda/ingestion/curated-objects';
 import { RETRIEVAL_OPERATIONS } from '../../lambda/retrieval/core';
 import { SETUP_OPERATIONS } from '../../lambda/search-setup/core';
 import { SECURITY_ROLES, pipelineBody, pipelineVersion } from '../../lambda/shared/search-index';
@@ -340,6 +341,14 @@ export class HybridSearch extends Construct implements IHybridSearch {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [embeddingModelArn] }));
     }
     this.ingestionFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [curatedBucket.arnForObjects('*')] }));
+    // Without s3:ListBucket, S3 answers a GetObject of a deleted key with 403 AccessDenied instead
+    // of 404 NoSuchKey (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and
+    // the message would be retried into the dead-letter queue. Listing is limited to tenant keys.
+    this.ingestionFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [curatedBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [...TENANT_KEY_PREFIXES] } },
+    }));
     if (curatedBucket.encryptionKey) {
       // S3 decrypts SSE-KMS objects with the caller's credentials, in the encryption context of the
       // bucket ARN (Bucket Keys) or of the object ARN: https://docs.aws.amazon.com/kms/latest/developerguide/services-s3.html
@@ -461,7 +470,7 @@ export class HybridSearch extends Construct implements IHybridSearch {
     );
     acknowledgeFinding(this.ingestionFunction, {
       id: wildcardResourceFindingId(this, curatedBucket.arnForObjects('*')),
-      reason: 'Ingestion reads any curated object its events name: keys are partitioned by tenant=<id>, which the function records on every chunk; GetObject is the only action granted on the curated bucket.',
+      reason: 'Ingestion reads any curated object its events name: keys are partitioned by tenant=<id>, which the function records on every chunk; GetObject is the only object action granted on the curated bucket (ListBucket only for keys with a tenant segment, so that a deleted key reads as NoSuchKey).',
     });
     const cfnDomain = this.domain.node.defaultChild as opensearch.CfnDomain;
     acknowledgeFinding(cfnDomain, {

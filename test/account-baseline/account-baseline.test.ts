@@ -29,9 +29,17 @@ describe('AccountBaseline', () => {
   });
 
   it('retains every prerequisite when the stack is deleted, because other APIs and domains of the account use them', () => {
-    for (const type of ['AWS::IAM::Role', 'AWS::ApiGateway::Account', 'AWS::IAM::ServiceLinkedRole']) {
+    for (const type of ['AWS::IAM::Role', 'AWS::ApiGateway::Account']) {
       template.hasResource(type, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
+    template.hasResource('AWS::IAM::ServiceLinkedRole', { UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('deletes the service-linked role when its creation rolls back, so that the retry does not find it taken', () => {
+    // The role's name is fixed (AWSServiceRoleForAmazonOpenSearchService); the CloudWatch role's
+    // is generated, so a retained one from a failed attempt collides with nothing.
+    template.hasResource('AWS::IAM::ServiceLinkedRole', { DeletionPolicy: 'RetainExceptOnCreate' });
+    expect(template.toJSON().Resources[roleLogicalId].Properties.RoleName).toBeUndefined();
   });
 
   it('creates only what the account does not have yet', () => {

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,8 +12,8 @@ const CLAUDE_IN_REGION = 'arn:aws:bedrock:eu-central-1::foundation-model/anthrop
 const TITAN_EMBED = 'arn:aws:bedrock:eu-central-1::foundation-model/amazon.titan-embed-text-v2:0';
 
 /** A fresh EU prod stack bound to its environment; each case adds one resource. */
-function euStack(): Stack {
-  const environment = resolveEnvironment({ name: 'eu-prod', account: '111111111111', region: 'eu-central-1', zone: ResidencyZone.EU, stage: Stage.PROD });
+function euStack(stage: Stage = Stage.PROD): Stack {
+  const environment = resolveEnvironment({ name: `eu-${stage.id}`, account: '111111111111', region: 'eu-central-1', zone: ResidencyZone.EU, stage });
   const stack = new Stack(testApp(), 'Fixture', { env: { account: environment.account, region: environment.region } });
   bindEnvironment(stack, environment);
   return stack;
@@ -63,8 +63,32 @@ describe('PavedRoadChecks', () => {
 
   it('S3LifecycleRules fires on a bucket without lifecycle rules', () => {
     const stack = euStack();
-    new s3.CfnBucket(stack, 'Bucket');
+    new s3.CfnBucket(stack, 'Bucket').applyRemovalPolicy(RemovalPolicy.RETAIN);
     expect(findings(stack)).toEqual(['PavedRoad-S3LifecycleRules']);
+  });
+
+  it('StatefulRetention accepts Retain and RetainExceptOnCreate with UpdateReplacePolicy Retain outside dev', () => {
+    for (const stage of [Stage.PROD, Stage.STAGING]) {
+      const stack = euStack(stage);
+      new kms.Key(stack, 'Retained', { enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+      new kms.Key(stack, 'RetainedExceptOnCreate', { enableKeyRotation: true, removalPolicy: stage.statefulRemovalPolicy(stack) });
+      expect(findings(stack)).toEqual([]);
+    }
+  });
+
+  it('StatefulRetention fires on a stateful resource of prod that its stack deletion or replacement deletes', () => {
+    const deleted = euStack();
+    new logs.LogGroup(deleted, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.DESTROY });
+    expect(findings(deleted)).toEqual(['PavedRoad-StatefulRetention']);
+    const replacedAway = euStack();
+    new kms.CfnKey(replacedAway, 'Key', { enableKeyRotation: true, keyPolicy: {} }).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, { applyToUpdateReplacePolicy: false });
+    expect(findings(replacedAway)).toEqual(['PavedRoad-StatefulRetention']);
+  });
+
+  it('StatefulRetention leaves dev to the destroy flag', () => {
+    const stack = euStack(Stage.DEV);
+    new kms.Key(stack, 'Key', { enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    expect(findings(stack)).toEqual([]);
   });
 
   it('LogGroupRetention fires on a log group kept forever', () => {

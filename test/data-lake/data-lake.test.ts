@@ -72,7 +72,7 @@ describe('DataLake in a production GDPR environment', () => {
     const accessLogs = prod.stack.resolve((prod.foundation.accessLogBucket.node.defaultChild as any).ref);
     for (const zone of LakeZone.all()) {
       const resource = bucketProps(prod, zone);
-      expect(resource.DeletionPolicy).toBe('Retain');
+      expect([resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
       expect(resource.Properties).toMatchObject({
         VersioningConfiguration: { Status: 'Enabled' },
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },

@@ -80,7 +80,7 @@ describe('DataLakeReplicaStack', () => {
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       });
-      expect(replicaBucket(zone).DeletionPolicy).toBe('Retain');
+      expect([replicaBucket(zone).DeletionPolicy, replicaBucket(zone).UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: replica.resolve((replica.replicaBuckets.get(zone)!.node.defaultChild as any).ref),
         PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } })]) },

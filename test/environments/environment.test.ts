@@ -55,13 +55,13 @@ describe('environment catalogue', () => {
 describe('Stage', () => {
   it('retains stateful data in prod and staging even when the destroy flag is set', () => {
     const app = new App({ context: { [DESTROY_DEV_DATA_CONTEXT]: 'true' } });
-    expect(Stage.PROD.statefulRemovalPolicy(app)).toBe(RemovalPolicy.RETAIN);
-    expect(Stage.STAGING.statefulRemovalPolicy(app)).toBe(RemovalPolicy.RETAIN);
+    expect(Stage.PROD.statefulRemovalPolicy(app)).toBe(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    expect(Stage.STAGING.statefulRemovalPolicy(app)).toBe(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
   });
 
   it('destroys dev data only when the flag is set explicitly', () => {
-    expect(Stage.DEV.statefulRemovalPolicy(new App())).toBe(RemovalPolicy.RETAIN);
-    expect(Stage.DEV.statefulRemovalPolicy(new App({ context: { [DESTROY_DEV_DATA_CONTEXT]: 'yes' } }))).toBe(RemovalPolicy.RETAIN);
+    expect(Stage.DEV.statefulRemovalPolicy(new App())).toBe(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    expect(Stage.DEV.statefulRemovalPolicy(new App({ context: { [DESTROY_DEV_DATA_CONTEXT]: 'yes' } }))).toBe(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     expect(Stage.DEV.statefulRemovalPolicy(new App({ context: { [DESTROY_DEV_DATA_CONTEXT]: 'true' } }))).toBe(RemovalPolicy.DESTROY);
   });
 

@@ -20,7 +20,7 @@ describe('Foundation (prod)', () => {
     for (const key of Object.values(keys)) {
       expect(key.Properties.EnableKeyRotation).toBe(true);
       expect(key.Properties.MultiRegion).toBe(false);
-      expect(key.DeletionPolicy).toBe('Retain');
+      expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
     }
     for (const dataClass of DataClass.all()) {
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: `alias/paved-road/eu-prod/${dataClass.id}` });
@@ -110,7 +110,7 @@ describe('Foundation (dev)', () => {
   it('uses two AZs and retains keys unless the destroy flag is set', () => {
     const { template } = foundationTemplate(Stage.DEV);
     expect(Object.keys(template.findResources('AWS::EC2::Subnet'))).toHaveLength(2);
-    for (const key of Object.values(template.findResources('AWS::KMS::Key'))) expect(key.DeletionPolicy).toBe('Retain');
+    for (const key of Object.values(template.findResources('AWS::KMS::Key'))) expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
   });
 
   it('destroys keys and buckets only when the dev destroy flag is set', () => {
@@ -121,6 +121,6 @@ describe('Foundation (dev)', () => {
 
   it('ignores the destroy flag in prod', () => {
     const { template } = foundationTemplate(Stage.PROD, { [DESTROY_DEV_DATA_CONTEXT]: 'true' });
-    for (const key of Object.values(template.findResources('AWS::KMS::Key'))) expect(key.DeletionPolicy).toBe('Retain');
+    for (const key of Object.values(template.findResources('AWS::KMS::Key'))) expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
   });
 });

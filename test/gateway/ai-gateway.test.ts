@@ -105,7 +105,8 @@ describe('AiGateway', () => {
   it('keeps budgets in a KMS-encrypted table with point-in-time recovery, retained in prod', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       Properties: Match.objectLike({ SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }), PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
     });
   });
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CfnElement, CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import type * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -39,6 +40,40 @@ describe('bin/ wiring and docs/deploy.md', () => {
     }
     const euProd = stages.find((stage) => stage.stageName === 'eu-prod')!;
     expect(readme).toContain(`npx cdk bootstrap aws://${euProd.platform.account}/${euProd.platform.region} aws://${euProd.lakeReplica!.account}/${euProd.lakeReplica!.region}`);
+  });
+
+  it('enables every opt-in region a default environment deploys into before that region\'s bootstrap', () => {
+    const optIn = stages.flatMap((stage) => [stage.platform, ...(stage.lakeReplica ? [stage.lakeReplica] : [])])
+      .filter((stack) => RegionCatalogue.tryLookup(stack.region)?.optIn === true)
+      .map((stack) => ({ environment: stack.node.scope!.node.id, account: stack.account, region: stack.region }));
+    expect(optIn.map(({ environment, region }) => `${environment} ${region}`)).toEqual(['in-prod ap-south-2']);
+    const section = deployDoc.slice(deployDoc.indexOf('## 1. Opt-in regions'), deployDoc.indexOf('## 2. CDK bootstrap'));
+    expect(section.length).toBeGreaterThan(0);
+    const listed = [...section.matchAll(/^\| ([a-z]+-[a-z]+) \| ([a-z]+-[a-z]+-\d) /gm)].map((match) => `${match[1]} ${match[2]}`);
+    expect(listed).toEqual(optIn.map(({ environment, region }) => `${environment} ${region}`));
+    for (const { account, region } of optIn) {
+      const enable = deployDoc.indexOf(`\`aws account enable-region --region-name ${region}\` in account ${account}`);
+      const bootstrap = deployDoc.indexOf(`aws://${account}/${region}`);
+      expect([enable > 0, bootstrap > enable]).toEqual([true, true]);
+    }
+    const steps = [...deployDoc.matchAll(/^\| (\d)\. ([^|]+) \|/gm)].map((match) => `${match[1]}. ${match[2].split(' ')[0]}`);
+    expect(steps).toEqual(['1. Enable', '2. Bootstrap', '3. Bedrock', '4. Account', '5. Environment']);
+    expect(readme.indexOf('An opt-in region is enabled first')).toBeGreaterThan(0);
+    expect(readme.indexOf('An opt-in region is enabled first')).toBeLessThan(readme.indexOf('npx cdk bootstrap'));
+  });
+
+  it('says how to retry a failed first create: what the rollback deletes, and lifting termination protection first', () => {
+    const section = deployDoc.slice(deployDoc.indexOf('**A failed first deploy.**'), deployDoc.indexOf('## 5. The environment'));
+    const [baseline] = baselines[0].baselines;
+    const resourceOf = (type: string) => Object.values(Template.fromStack(baseline).findResources(type))[0];
+    expect([resourceOf('AWS::IAM::ServiceLinkedRole').DeletionPolicy, resourceOf('AWS::IAM::Role').DeletionPolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
+    expect(section).toContain('The service-linked role has DeletionPolicy `RetainExceptOnCreate`');
+    expect(section).toContain('The CloudWatch role and the account setting stay `Retain`');
+    expect(section).toContain('The role ARN does not have required permissions set to API Gateway');
+    expect(baseline.terminationProtection).toBe(true);
+    const unprotect = section.indexOf(`--stack-name ${baseline.stackName} --no-enable-termination-protection`);
+    expect(unprotect).toBeGreaterThan(0);
+    expect(section.indexOf("npx cdk deploy 'baseline-*/*'", unprotect)).toBeGreaterThan(unprotect);
   });
 
   it('deploys the baselines with the glob that selects exactly the environment\'s baseline stacks', () => {
@@ -85,7 +120,7 @@ describe('bin/ wiring and docs/deploy.md', () => {
   });
 
   it('says what the account needs for every resource type the templates hold', () => {
-    const section = deployDoc.slice(deployDoc.indexOf('### What each resource type needs from the account'), deployDoc.indexOf('## 3. The account baseline'));
+    const section = deployDoc.slice(deployDoc.indexOf('### What each resource type needs from the account'), deployDoc.indexOf('## 4. The account baseline'));
     const patterns = section.split('\n').filter((line) => line.startsWith('| `'))
       .flatMap((line) => [...line.split(' | ')[0].matchAll(/`([A-Za-z0-9:*]+)`/g)].map((match) => match[1]));
     const covered = (type: string) => patterns.some((pattern) => new RegExp(`^${pattern.replace(/\*/g, '.*')}$`).test(type));

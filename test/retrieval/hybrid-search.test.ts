@@ -124,7 +124,7 @@ describe('HybridSearch in prod', () => {
   });
 
   it('retains the domain and tells the setup function to keep the index on stack deletion', () => {
-    prod.template.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    prod.template.hasResource('AWS::OpenSearchService::Domain', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     prod.template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RETAIN_ON_DELETE: 'true', INDEX_NAME: 'chunks', PIPELINE_NAME: 'hybrid-search' }) } });
   });
 
@@ -176,6 +176,11 @@ describe('HybridSearch in prod', () => {
       resource: 'arn:aws:s3:::curated-bucket/docs/tenant=acme/handbook.md',
       kms: { actions: ['kms:Decrypt'], viaService: 's3', encryptionContext: { 'aws:s3:arn': 'arn:aws:s3:::curated-bucket' } },
     });
+    expect(recordedCalls(prod, prod.search.ingestionFunction)[1]).toEqual({
+      action: 's3:ListBucket',
+      resource: 'arn:aws:s3:::curated-bucket',
+      context: { 's3:prefix': 'docs/tenant=acme/handbook.md' },
+    });
   });
 
   it('lets both functions invoke only the in-region Titan embedding model', () => {
@@ -188,10 +193,15 @@ describe('HybridSearch in prod', () => {
     ]);
   });
 
-  it('lets ingestion only read curated objects, and decrypt them only through S3 for this bucket', () => {
+  it('lets ingestion only read curated objects, list only tenant keys, and decrypt only through S3 for this bucket', () => {
     prod.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: prod.id(prod.search.ingestionFunction.role as never) }],
       PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::curated-bucket/*' }] },
+    });
+    // So that a key deleted before the read answers 404 NoSuchKey, not 403 AccessDenied.
+    prod.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: prod.id(prod.search.ingestionFunction.role as never) }],
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::curated-bucket', Condition: { StringLike: { 's3:prefix': ['tenant=*', '*/tenant=*'] } } }] },
     });
     prod.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: prod.id(prod.search.ingestionFunction.role as never) }],

@@ -25,8 +25,13 @@ describe('CuratedObjects', () => {
     await expect(new CuratedObjects(http).getObject('b', 'k', signal)).rejects.toMatchObject({ name: 'InvalidResponseError', message: 'the object body is 3 of 5 bytes' });
   });
 
-  it('reads the error code of an S3 XML error', async () => {
+  it('answers no bytes for a key that does not exist', async () => {
     const { http } = fakeAws({ s3: () => new Response('<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>', { status: 404 }) });
-    await expect(new CuratedObjects(http).getObject('b', 'k', signal)).rejects.toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    await expect(new CuratedObjects(http).getObject('b', 'k', signal)).resolves.toBeUndefined();
+  });
+
+  it('reads the error code of any other S3 XML error', async () => {
+    const { http } = fakeAws({ s3: () => new Response('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 }) });
+    await expect(new CuratedObjects(http).getObject('b', 'k', signal)).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
   });
 });

@@ -170,6 +170,21 @@ describe('ingestBatch', () => {
     expect(outcomes).toEqual([{ action: 'indexed', docId: DOC, chunks: 4 }]);
   });
 
+  it('removes the chunks of an object deleted before it was read (404 NoSuchKey), without retrying it', async () => {
+    const gone = () => new Response('<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>', { status: 404 });
+    const { response, sent, outcomes } = run(sqs({ type: 'Object Created', key: KEY }), { s3: gone });
+    expect(await response).toEqual({ batchItemFailures: [] });
+    expect(outcomes).toEqual([{ action: 'deleted', docId: DOC }]);
+    expect(sent.s3).toHaveLength(1);
+    expect(sent.bedrock).toHaveLength(0);
+    expect(sent.search).toEqual([{
+      method: 'POST',
+      path: '/chunks/_delete_by_query',
+      querystring: { conflicts: 'proceed' },
+      body: { query: { bool: { filter: [{ term: { tenant_id: 'acme' } }, { term: { doc_id: DOC } }] } } },
+    }]);
+  });
+
   it('does not retry an object read S3 denies, and fails the message', async () => {
     const { response, sent, failures } = run(sqs({ type: 'Object Created', key: KEY }), { s3: () => new Response('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>', { status: 403 }) });
     expect(await response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
