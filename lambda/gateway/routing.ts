@@ -2,22 +2,46 @@ import type { Clock } from '../shared/retry';
 import { withTimeout } from './deadline';
 import { GatewayError } from './errors';
 
-/** How a provider failure is treated. */
-export type FailureKind = 'throttled' | 'server' | 'timeout' | 'client';
+/**
+ * How a provider failure is treated: `model` is the model itself failing (its container or its
+ * inference), which a retry of the same model rarely cures, so routing moves to the next target.
+ */
+export type FailureKind = 'throttled' | 'server' | 'model' | 'timeout' | 'client';
 
-const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException', 'ModelNotReadyException', 'ProvisionedThroughputExceededException']);
-// A reset connection, and a 200 whose body broke off or is not JSON, are transient like a 5xx.
-const TRANSIENT_WITHOUT_STATUS = new Set(['InternalServerException', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'NetworkingError', 'MalformedResponseError']);
+/*
+ * Error names from the API references' error lists (each is a 4xx there, so the status alone
+ * would call it a caller error):
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html#API_runtime_InvokeEndpoint_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html
+ */
+const THROTTLING = new Set([
+  'ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException', 'ModelNotReadyException',
+  'ProvisionedThroughputExceededException', 'RequestLimitExceeded',
+]);
+/** Bedrock ModelErrorException and ModelStreamErrorException (424), SageMaker ModelError (424): the model failed. */
+const MODEL_FAILURE = new Set(['ModelErrorException', 'ModelStreamErrorException', 'ModelError']);
+/**
+ * Server-side failures, whatever status they came with; a reset connection, and an answer whose body
+ * broke off or is not the JSON the protocol promises (a 200 or an error), are transient like a 5xx.
+ */
+const TRANSIENT = new Set([
+  'InternalServerException', 'InternalServerError', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure',
+  'InternalDependencyException', 'NetworkingError', 'MalformedResponseError',
+]);
 const TIMEOUT = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException', 'ModelTimeoutException']);
 
-/** Classifies an SDK error: retry throttling, 5xx and timeouts; never retry other 4xx. */
+/** Classifies an AWS error: retry throttling, 5xx and timeouts, fall back on model failures; never retry other 4xx. */
 export function classifyFailure(error: unknown): FailureKind {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
-  if (THROTTLING.has(e?.name ?? '') || e?.$retryable?.throttling || e?.$metadata?.httpStatusCode === 429) return 'throttled';
-  if (TIMEOUT.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 408) return 'timeout';
+  const name = e?.name ?? '';
   const status = e?.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return 'server';
-  if (status === undefined && TRANSIENT_WITHOUT_STATUS.has(e?.name ?? '')) return 'server';
+  if (THROTTLING.has(name) || e?.$retryable?.throttling || status === 429) return 'throttled';
+  if (MODEL_FAILURE.has(name)) return 'model';
+  if (TIMEOUT.has(name) || status === 408) return 'timeout';
+  if (TRANSIENT.has(name) || (status !== undefined && status >= 500)) return 'server';
   return 'client';
 }
 
@@ -121,6 +145,7 @@ export async function callWithFallback<T, R>(
         if (error instanceof GatewayError) throw error;
         last = classifyFailure(error);
         if (last === 'client') throw onClientError(error);
+        if (last === 'model') break;
         if (attempt < policy.maxAttemptsPerTarget - 1) {
           const delay = backoffMs(attempt, policy, clock.random);
           if (clock.now() + delay >= targetEndAt) break;

@@ -1,4 +1,6 @@
 import type { ConverseRequest } from '@aws-sdk/client-bedrock-runtime';
+import type { UpdateItemRequest } from '../../../lambda/gateway/aws';
+import { DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
 import { GatewayError } from '../../../lambda/gateway/errors';
 import { awsError, converseOutput, guardrailAnswer, request, TENANT, testConfig, testDeps } from './support';
@@ -385,5 +387,116 @@ describe('gateway under provider faults', () => {
     expect(t.bedrock.converse).not.toHaveBeenCalled();
     expect(t.remaining()).toBe(1_000_000);
     expect(t.audit.events[0]).toMatchObject({ outcome: 'retrieval_unavailable', status: 503 });
+  });
+});
+
+/*
+ * Every error name of the operations' API references that a status alone would misclassify, at
+ * every call site that can receive it:
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html#API_runtime_InvokeEndpoint_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html
+ */
+describe('every documented provider and store error at every call site', () => {
+  type Expected = { status: number; retryAfter: string; attemptsOnFailingTarget: number };
+  const MODEL_FAILURE: Expected = { status: 503, retryAfter: '5', attemptsOnFailingTarget: 1 };
+  const THROTTLED: Expected = { status: 429, retryAfter: '2', attemptsOnFailingTarget: 3 };
+  const SERVER: Expected = { status: 503, retryAfter: '5', attemptsOnFailingTarget: 3 };
+  const BEDROCK_ERRORS: Array<[string, number, Expected]> = [
+    ['ModelErrorException', 424, MODEL_FAILURE],
+    ['ModelStreamErrorException', 424, MODEL_FAILURE],
+    ['ModelNotReadyException', 429, THROTTLED],
+    ['ServiceUnavailableException', 503, SERVER],
+  ];
+  const SAGEMAKER_ERRORS: Array<[string, number, Expected]> = [
+    ['ModelError', 424, MODEL_FAILURE],
+    ['ModelNotReadyException', 429, THROTTLED],
+    ['ServiceUnavailable', 503, SERVER],
+    ['InternalDependencyException', 530, SERVER],
+  ];
+  const STORE_ERRORS: Array<[string, number, string]> = [
+    ['RequestLimitExceeded', 400, '2'],
+    ['ThrottlingException', 400, '2'],
+    ['ProvisionedThroughputExceededException', 400, '2'],
+    ['InternalServerError', 500, '1'],
+  ];
+  const SAGEMAKER_ANSWER = { choices: [{ message: { content: 'from the fallback' } }], usage: { prompt_tokens: 3, completion_tokens: 2 } };
+
+  /** A chain of two models: `failing` first, then the other provider as its fallback. */
+  function chain(failing: 'bedrock' | 'sagemaker') {
+    const other = failing === 'bedrock' ? 'sagemaker' : 'bedrock';
+    const t = setup({
+      chatModels: [
+        { name: 'first', provider: failing, target: failing === 'bedrock' ? PRIMARY : 'llama-endpoint', fallbacks: ['second'] },
+        { name: 'second', provider: other, target: other === 'bedrock' ? PRIMARY : 'llama-endpoint' },
+      ],
+    });
+    t.bedrock.applyGuardrail.mockResolvedValue(NO_INTERVENTION);
+    return t;
+  }
+
+  const cases = [
+    ...BEDROCK_ERRORS.map(([name, status, expected]) => ['Converse', name, status, expected] as const),
+    ...SAGEMAKER_ERRORS.map(([name, status, expected]) => ['InvokeEndpoint', name, status, expected] as const),
+  ];
+
+  it.each(cases)('%s %s: the fallback answers', async (site, name, status) => {
+    const t = chain(site === 'Converse' ? 'bedrock' : 'sagemaker');
+    if (site === 'Converse') {
+      t.bedrock.converse.mockRejectedValue(awsError(name, status));
+      t.sagemaker.invokeEndpoint.mockResolvedValue(SAGEMAKER_ANSWER);
+    } else {
+      t.sagemaker.invokeEndpoint.mockRejectedValue(awsError(name, status));
+      t.bedrock.converse.mockResolvedValue(converseOutput('from the fallback'));
+    }
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(200);
+    expect(body(response)).toMatchObject({ model: 'second', fallbackUsed: true, message: { content: 'from the fallback' } });
+  });
+
+  it.each(cases)('%s %s: with every model failing, a retryable status with Retry-After and the reservation returned', async (site, name, status, expected) => {
+    const t = chain(site === 'Converse' ? 'bedrock' : 'sagemaker');
+    t.bedrock.converse.mockRejectedValue(awsError(name, status));
+    t.sagemaker.invokeEndpoint.mockRejectedValue(awsError(name, status));
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code: body(response).error.code }).toEqual({ status: expected.status, retryAfter: expected.retryAfter, code: 'model_unavailable' });
+    const failing = site === 'Converse' ? t.bedrock.converse : t.sagemaker.invokeEndpoint;
+    expect(failing.mock.calls.length).toBe(expected.attemptsOnFailingTarget);
+    expect(t.remaining()).toBe(1_000_000);
+  });
+
+  it.each(BEDROCK_ERRORS)('InvokeModel (embeddings) %s: a retryable status with Retry-After, nothing charged', async (name, status, expected) => {
+    const t = setup();
+    t.bedrock.invokeModel.mockRejectedValue(awsError(name, status));
+    const response = await handleGatewayRequest(request({ input: 'router', dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code: body(response).error.code }).toEqual({ status: expected.status, retryAfter: expected.retryAfter, code: 'model_unavailable' });
+    expect(t.bedrock.invokeModel.mock.calls.length).toBe(expected.attemptsOnFailingTarget);
+    expect(t.remaining()).toBe(1_000_000);
+  });
+
+  /** The budget store failing every call from `fromCall` on (0: the reserve) with `name`. */
+  function failingStore(name: string, status: number, fromCall: number) {
+    const t = setup();
+    let calls = 0;
+    const store = { updateItem: (input: UpdateItemRequest, signal: AbortSignal) => (calls++ >= fromCall ? Promise.reject(awsError(name, status)) : t.table.updateItem(input, signal)) };
+    t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
+    return { ...t, deps: { ...t.deps, budget: new DynamoDbTokenBudget(store, 'budgets', 'month', t.deps.clock) } };
+  }
+
+  it.each(STORE_ERRORS)('UpdateItem (reserve) %s: 503 budget_unavailable with Retry-After, no model called', async (name, status, retryAfter) => {
+    const t = failingStore(name, status, 0);
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code: body(response).error.code }).toEqual({ status: 503, retryAfter, code: 'budget_unavailable' });
+    expect(t.bedrock.converse).not.toHaveBeenCalled();
+  });
+
+  it.each(STORE_ERRORS)('UpdateItem (settle) %s: the answer is returned and the unsettled amount recorded', async (name, status) => {
+    const t = failingStore(name, status, 1);
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(200);
+    expect(t.audit.events[0]).toMatchObject({ outcome: 'success', unsettled: { usedTokens: 30 } });
+    expect(t.metrics.count('UnsettledReservations')).toBe(1);
   });
 });
