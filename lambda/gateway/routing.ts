@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/retry';
-import { withTimeout } from './deadline';
+import { CallTimeoutError, TimeBudget, withTimeout } from './deadline';
 import { GatewayError } from './errors';
 
 /**
@@ -82,19 +82,27 @@ export function targetShareMs(remainingMs: number, targetsLeft: number, reserveM
 }
 
 /**
- * Runs one idempotent store call (a budget update, an audit PUT) within `budgetMs`: up to
- * `attempts` tries, each with an equal share of the time left, retried on throttling, 5xx,
- * resets and timeouts after a short jittered pause.
- * @throws the failure of the last try, or the first non-transient one
+ * Runs one idempotent store call (a budget update, an audit PUT) within `budget`: up to
+ * `attempts` tries, retried on throttling, 5xx, resets and timeouts after a short jittered pause.
+ * The time is split once, up front, into equal attempt slices and the pauses between them, and
+ * each is granted from the {@link TimeBudget}: tries and pauses add up to at most the budget
+ * whatever the store's latency and however the clock reads.
+ * @param budget ms, or the budget of an operation several calls share (a reserve and its rollover)
+ * @throws the failure of the last try, or the first non-transient one; a `TimeoutError` when no time is left
  */
-export async function retryWithin<T>(what: string, budgetMs: number, clock: Clock, call: (signal: AbortSignal) => Promise<T>, attempts = 3): Promise<T> {
-  const endAt = clock.now() + budgetMs;
+export async function retryWithin<T>(what: string, budget: number | TimeBudget, clock: Clock, call: (signal: AbortSignal) => Promise<T>, attempts = 3): Promise<T> {
+  const time = typeof budget === 'number' ? new TimeBudget(clock, budget) : budget;
+  const totalMs = time.remainingMs();
+  const pauseMs = Math.min(50, totalMs / (4 * attempts));
+  const attemptMs = (totalMs - (attempts - 1) * pauseMs) / attempts;
   for (let attempt = 0; ; attempt++) {
+    const grantedMs = time.grant(attemptMs);
+    if (grantedMs < 1) throw new CallTimeoutError(what, 0);
     try {
-      return await withTimeout(what, (endAt - clock.now()) / (attempts - attempt), call);
+      return await withTimeout(what, grantedMs, call);
     } catch (error) {
-      if (classifyFailure(error) === 'client' || attempt === attempts - 1 || clock.now() >= endAt) throw error;
-      await clock.sleep(Math.floor(clock.random() * Math.min(50, (endAt - clock.now()) / 4)));
+      if (classifyFailure(error) === 'client' || attempt === attempts - 1 || time.remainingMs() < 1) throw error;
+      await clock.sleep(time.grant(clock.random() * pauseMs));
     }
   }
 }

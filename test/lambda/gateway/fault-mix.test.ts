@@ -190,3 +190,44 @@ describe('one hung call site at a time', () => {
     expect(t.metrics.count('AuditWriteFailures')).toBe(1);
   });
 });
+
+describe('a slow, not hung, budget store', () => {
+  /** The process clock as the bundled handler reads it: jest's fake timers do not move it. */
+  const realNow = Date.now;
+  afterEach(() => jest.useRealTimers());
+
+  it.each([
+    ['follows the timers', () => Date.now()],
+    ['lags the timers', () => realNow()],
+  ])('never pushes the request past its deadline, with a clock that %s', async (_case, now) => {
+    jest.useFakeTimers();
+    const clock = { now, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)), random: () => 0.5 };
+    const t = testDeps({ config: testConfig({ deadlineMs: 1000, chatModels: [{ name: 'primary', provider: 'bedrock', target: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0' }] }) });
+    const pending = new Set<AbortSignal>();
+    // Every answer comes after 60 ms: inside the store's 100 ms budget, past an even share of it.
+    const slowStore = {
+      updateItem: async (input: UpdateItemRequest, signal: AbortSignal) => {
+        pending.add(signal);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          return await t.table.updateItem(input, signal);
+        } finally {
+          pending.delete(signal);
+        }
+      },
+    };
+    t.bedrock.converse.mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve(converseOutput('ok')), 700)));
+    const deps = { ...t.deps, clock, budget: new DynamoDbTokenBudget(slowStore, 'budgets', 'month', clock) };
+    const started = jest.now();
+    let answeredAfterMs = Number.POSITIVE_INFINITY;
+    const answered = handleGatewayRequest(request(CHAT), deps).then((response) => { answeredAfterMs = jest.now() - started; return response; });
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(answeredAfterMs).toBeLessThanOrEqual(1000);
+    const response = await answered;
+    expect([200, 503]).toContain(response.statusCode);
+    expect(pending.size).toBe(0);
+    expect(t.audit.events).toHaveLength(1);
+    // Every reservation is settled or released, or recorded for reconciliation.
+    expect(t.table.inFlight().ids.filter((id) => id !== t.audit.events[0].reservationId || !t.audit.events[0].unsettled)).toEqual([]);
+  });
+});
