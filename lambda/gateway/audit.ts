@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { KmsApi, S3Api } from './aws';
 import type { ErrorCode } from './errors';
 import type { SensitiveMatch } from './providers';
@@ -105,6 +105,20 @@ export function captureContent(
   return { prompt: render(prompt), ...(completion !== undefined ? { completion: render(completion) } : {}) };
 }
 
+const KEY_SAFE_REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/**
+ * The request id as it may appear in an object key: as it is when it has only letters, digits and
+ * dashes (API Gateway's ids are UUIDs), else `_sha256-<hex>` of it (`_` never occurs in the first
+ * form, so the two cannot collide). A `/`, `..`, `%` or a long id would otherwise change the key's
+ * layout or length (a key is at most 1,024 bytes, prefixes included:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html); the event body keeps
+ * the id as it came, JSON-escaped.
+ */
+export function requestIdInKey(requestId: string): string {
+  return KEY_SAFE_REQUEST_ID.test(requestId) ? requestId : `_sha256-${createHash('sha256').update(requestId, 'utf8').digest('hex')}`;
+}
+
 /**
  * Writes each event as one JSON object to S3, SSE-KMS with the given key, partitioned by
  * tenant and day so that a tenant's trail can be produced (or erased) on its own.
@@ -123,7 +137,7 @@ export class S3AuditWriter implements AuditWriter {
     const tenant = event.tenantId ?? '_anonymous';
     const input = {
       bucket: this.bucket,
-      key: `${this.prefix}tenant=${tenant}/date=${event.timestamp.slice(0, 10)}/${event.timestamp}-${event.requestId}.json`,
+      key: `${this.prefix}tenant=${tenant}/date=${event.timestamp.slice(0, 10)}/${event.timestamp}-${requestIdInKey(event.requestId)}.json`,
       body: JSON.stringify(event),
       kmsKeyArn: this.kmsKeyArn,
     };
