@@ -1,4 +1,4 @@
-import { type AuditEvent, type AuditWriter, captureContent, type ContentHashKey, type GuardrailAction } from './audit';
+import { type AuditEvent, type AuditWriter, captureContent, type ContentHashKey, type GuardrailAction, tenantHashKey } from './audit';
 import { BudgetUnavailableError, type Reservation, type TokenBudget } from './budget';
 import type { ChatTarget, GatewayConfig } from './config';
 import { RequestDeadline, withTimeout } from './deadline';
@@ -320,12 +320,12 @@ async function auditContent(deps: GatewayDeps, trace: Trace, deadline: RequestDe
   const mode = deps.config.contentCapture;
   if (mode === 'none' || trace.prompt === undefined) return {};
   if (mode === 'redacted') return { content: captureContent(mode, trace.prompt, trace.completion, { sensitive: trace.sensitive }) };
-  const hashKey = await deps.contentHashKey?.get(deadline.storeRemainingMs()).catch(() => undefined);
+  const hashKey = await deps.contentHashKey?.get(deadline.hashKeyRemainingMs()).catch(() => undefined);
   if (!hashKey) {
     deps.metrics.addMetric('ContentCaptureFailures', 'Count', 1);
     return { contentOmitted: 'hash_key_unavailable' };
   }
-  return { content: captureContent(mode, trace.prompt, trace.completion, { hashKey }) };
+  return { content: captureContent(mode, trace.prompt, trace.completion, { hashKey: tenantHashKey(hashKey, trace.tenantId ?? '_anonymous') }) };
 }
 
 /**

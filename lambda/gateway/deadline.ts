@@ -93,6 +93,14 @@ export class RequestDeadline {
     return Math.max(0, this.callsEndAt - this.now());
   }
 
+  /**
+   * Milliseconds the content-hash key may take before the audit write (only when it is not yet
+   * cached): half a store slice, and never the other half, which the audit write keeps.
+   */
+  hashKeyRemainingMs(): number {
+    return Math.max(0, Math.min(this.storeMs / 2, this.at - this.now() - this.storeMs / 2));
+  }
+
   /** Milliseconds a store operation may take now: its slice, but never past the answer's deadline. */
   storeRemainingMs(): number {
     return Math.max(1, Math.min(this.storeMs, this.at - this.now()));
