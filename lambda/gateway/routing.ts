@@ -111,6 +111,11 @@ export async function retryWithin<T>(what: string, budget: number | TimeBudget, 
 export interface RoutingProgress {
   attempts: number;
   targetIndex: number;
+  /**
+   * Attempts the gateway abandoned at their timeout. The provider may still have run, and billed,
+   * such a call. At most one per target: an attempt times out only at the end of its target's share.
+   */
+  abandoned: number;
 }
 
 const TIMEOUT_MESSAGE = 'the model did not answer in time; try again with a shorter prompt or fewer tokens';
@@ -136,7 +141,7 @@ export async function callWithFallback<T, R>(
   policy: RetryPolicy,
   clock: Clock,
   onClientError: (error: unknown) => GatewayError,
-  progress: RoutingProgress = { attempts: 0, targetIndex: 0 },
+  progress: RoutingProgress = { attempts: 0, targetIndex: 0, abandoned: 0 },
 ): Promise<Routed<T, R>> {
   let last: FailureKind | undefined;
   for (let index = 0; index < targets.length; index++) {
@@ -151,6 +156,7 @@ export async function callWithFallback<T, R>(
         return { result, target: targets[index], attempts: progress.attempts, fallbackUsed: index > 0 };
       } catch (error) {
         if (error instanceof GatewayError) throw error;
+        if (error instanceof CallTimeoutError) progress.abandoned++;
         last = classifyFailure(error);
         if (last === 'client') throw onClientError(error);
         if (last === 'model') break;

@@ -2,7 +2,8 @@ import type { AuditEvent } from '../../../lambda/gateway/audit';
 import { S3AuditWriter } from '../../../lambda/gateway/audit';
 import type { PutObjectRequest, S3Api, UpdateItemRequest } from '../../../lambda/gateway/aws';
 import { DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
-import { handleGatewayRequest } from '../../../lambda/gateway/core';
+import { chatReservationTokens, estimateTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
+import { ChatRequest } from '../../../lambda/gateway/schemas';
 import { GatewayError } from '../../../lambda/gateway/errors';
 import { converseOutput, deafHang, type Fault, FakeBudgetTable, guardrailAnswer, inject, request, TENANT, testConfig, testDeps } from './support';
 
@@ -126,6 +127,34 @@ describe('one hung call site at a time', () => {
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ model: 'secondary', fallbackUsed: true, message: { content: 'From the fallback.' } });
     expect(t.table.inFlight().ids).toEqual([]);
+  });
+
+  it('charges a model attempt abandoned at its timeout one reservation on top of the answer used, as the provider may bill it', async () => {
+    const t = healthy();
+    t.bedrock.converse.mockImplementation(async (input, signal) => (String(input.modelId).startsWith('eu.') ? inject('hang', signal) : converseOutput('From the fallback.', { inputTokens: 10, outputTokens: 20 })));
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(200);
+    const reservation = chatReservationTokens(ChatRequest.parse(CHAT));
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - 30 - reservation);
+    expect(t.table.inFlight()).toEqual({ reservedTokens: 0, ids: [] });
+    expect(t.metrics.count('UsageAboveReservation')).toBe(30);
+  });
+
+  it('charges the abandoned attempt of a request that then fails, instead of releasing its reservation', async () => {
+    const t = healthy({ chatModels: [{ name: 'primary', provider: 'bedrock', target: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0' }] });
+    t.bedrock.converse.mockImplementation((_input, signal) => inject('hang', signal));
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(504);
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - chatReservationTokens(ChatRequest.parse(CHAT)));
+    expect(t.table.inFlight().ids).toEqual([]);
+  });
+
+  it('charges an embeddings attempt abandoned at its timeout its reservation', async () => {
+    const t = healthy();
+    t.bedrock.invokeModel.mockImplementation((_model, _body, signal) => inject('hang', signal));
+    const response = await handleGatewayRequest(request({ input: ['reset the router', 'reset the modem'], dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
+    expect(response.statusCode).toBe(504);
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - estimateTokens('reset the router', 'reset the modem'));
   });
 
   it('answers 200 from the self-hosted fallback when both Bedrock models hang', async () => {
