@@ -152,7 +152,8 @@ function chatTargets(config: GatewayConfig, requested: string | undefined): Chat
 
 function providerClientError(error: unknown): GatewayError {
   const name = (error as { name?: string })?.name;
-  if (name === 'ValidationException') return GatewayError.invalid('the model refused the request as invalid; check maxTokens and the conversation length');
+  // Bedrock's ValidationException, SageMaker Runtime's ValidationError: the same refusal, the same answer.
+  if (name === 'ValidationException' || name === 'ValidationError') return GatewayError.invalid('the model refused the request as invalid; check maxTokens and the conversation length');
   return new GatewayError(500, 'internal_error', 'the gateway could not call the model; the platform team has been alerted');
 }
 

@@ -4,7 +4,9 @@ import { DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
 import { chatReservationTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
 import { ChatRequest } from '../../../lambda/gateway/schemas';
 import { GatewayError } from '../../../lambda/gateway/errors';
-import { awsError, converseOutput, guardrailAnswer, request, TENANT, testConfig, testDeps } from './support';
+import { LambdaRetriever } from '../../../lambda/gateway/retriever';
+import { GatewayErrorCode } from '../../../lib/gateway/gateway-error-code';
+import { awsError, converseOutput, guardrailAnswer, inject, request, TENANT, testConfig, testDeps } from './support';
 
 const PRIMARY = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const SECONDARY = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -500,5 +502,73 @@ describe('every documented provider and store error at every call site', () => {
     expect(response.statusCode).toBe(200);
     expect(t.audit.events[0]).toMatchObject({ outcome: 'success', unsettled: { usedTokens: 30 } });
     expect(t.metrics.count('UnsettledReservations')).toBe(1);
+  });
+});
+
+describe('the same failure gives the same answer whichever target caused it', () => {
+  type Failure = 'throttled' | 'failing' | 'malformed' | 'hung' | 'refused input' | 'access denied';
+  /** How each target shows each failure: the error its API reference documents, or the answer it gives. */
+  const SHOWN_BY: Record<Failure, { bedrock: (signal: AbortSignal) => Promise<never>; sagemaker: (signal: AbortSignal) => Promise<never>; retrieval: (signal: AbortSignal) => Promise<unknown> }> = {
+    'throttled': {
+      bedrock: async () => { throw awsError('ThrottlingException', 429); },
+      sagemaker: async () => { throw awsError('ThrottlingException', 400); },
+      retrieval: async () => { throw awsError('TooManyRequestsException', 429); },
+    },
+    'failing': {
+      bedrock: async () => { throw awsError('InternalServerException', 500); },
+      sagemaker: async () => { throw awsError('InternalFailure', 500); },
+      retrieval: async () => { throw awsError('ServiceException', 500); },
+    },
+    'malformed': {
+      bedrock: async () => ({ output: {} }) as never,
+      sagemaker: async () => ({ choices: 'none' }) as never,
+      retrieval: async () => ({ statusCode: 200, body: 'not json' }),
+    },
+    'hung': {
+      bedrock: (signal) => inject('hang', signal),
+      sagemaker: (signal) => inject('hang', signal),
+      retrieval: (signal) => inject('hang', signal),
+    },
+    'refused input': {
+      bedrock: async () => { throw awsError('ValidationException', 400); },
+      sagemaker: async () => { throw awsError('ValidationError', 400); },
+      retrieval: async () => ({ statusCode: 400, body: '{"code":"INVALID_REQUEST"}' }),
+    },
+    'access denied': {
+      bedrock: async () => { throw awsError('AccessDeniedException', 403); },
+      sagemaker: async () => { throw awsError('AccessDeniedException', 403); },
+      retrieval: async () => { throw awsError('AccessDeniedException', 403); },
+    },
+  };
+  const EXPECTED: Record<Failure, { status: number; retryAfter?: string; code: string }> = {
+    'throttled': { status: 429, retryAfter: '2', code: '*_unavailable' },
+    'failing': { status: 503, retryAfter: '5', code: '*_unavailable' },
+    'malformed': { status: 503, retryAfter: '5', code: '*_unavailable' },
+    'hung': { status: 504, retryAfter: '1', code: 'timeout' },
+    'refused input': { status: 400, code: 'invalid_request' },
+    'access denied': { status: 500, code: 'internal_error' },
+  };
+  const TARGETS = ['bedrock', 'sagemaker', 'retrieval'] as const;
+  const cases = (Object.keys(SHOWN_BY) as Failure[]).flatMap((failure) => TARGETS.map((target) => [failure, target] as const));
+
+  it.each(cases)('%s at %s', async (failure, target) => {
+    const model = target === 'sagemaker'
+      ? { name: 'only', provider: 'sagemaker', target: 'llama-endpoint' }
+      : { name: 'only', provider: 'bedrock', target: PRIMARY };
+    const t = setup({ chatModels: [model] });
+    t.bedrock.applyGuardrail.mockResolvedValue(NO_INTERVENTION);
+    t.bedrock.converse.mockImplementation((_input, signal) => (target === 'bedrock' ? SHOWN_BY[failure].bedrock(signal) : Promise.resolve(converseOutput('ok'))));
+    t.sagemaker.invokeEndpoint.mockImplementation((_name, _body, signal) => SHOWN_BY[failure].sagemaker(signal));
+    const retriever = new LambdaRetriever({ invoke: (_fn, _event, signal) => SHOWN_BY[failure].retrieval(signal) }, 'arn:aws:lambda:eu-central-1:111122223333:function:retrieval');
+    const chat = target === 'retrieval' ? { ...CHAT, retrieval: { topK: 1 } } : CHAT;
+    const response = await handleGatewayRequest(request(chat), { ...t.deps, retriever });
+    const { code } = body(response).error;
+    const capability = target === 'retrieval' ? 'retrieval_unavailable' : 'model_unavailable';
+    const expected = EXPECTED[failure];
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code })
+      .toEqual({ status: expected.status, retryAfter: expected.retryAfter, code: expected.code === '*_unavailable' ? capability : expected.code });
+    // Every code a response carries is one the construct publishes (and has a metric for).
+    expect(GatewayErrorCode.of(code).code).toBe(code);
+    expect(t.audit.events[0]).toMatchObject({ outcome: code, status: response.statusCode });
   });
 });
