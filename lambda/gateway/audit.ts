@@ -1,9 +1,10 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { KmsApi, S3Api } from './aws';
 import type { ErrorCode } from './errors';
 import type { SensitiveMatch } from './providers';
 import { redactWithFindings } from './redact';
 import type { Clock } from '../shared/retry';
+import { withTimeout } from './deadline';
 import { retryWithin } from './routing';
 
 /** What the guardrail did to a request. */
@@ -53,7 +54,10 @@ const MAX_CAPTURED_CHARS = 4096;
 
 /** The key of `hashed` capture, read once and kept for the life of the execution environment. */
 export interface ContentHashKey {
-  /** @throws when the key cannot be read now (the next call tries again) */
+  /**
+   * The key, waiting at most `budgetMs` for it, also when another caller started reading it.
+   * @throws when the key cannot be read within `budgetMs` (the next call tries again)
+   */
   get(budgetMs: number): Promise<Uint8Array>;
 }
 
@@ -66,6 +70,10 @@ export const CONTENT_HASH_KEY_LABEL = 'paved-road/ai-gateway/content-hash/v1';
  * execution environment and then kept in memory, so that hashing adds no call to a request. The
  * KMS key never leaves KMS; whoever may call GenerateMac on it can derive the same key to verify
  * a hash, nobody else can confirm a guessed value.
+ *
+ * The GenerateMac call runs within the budget of whoever started it (the init phase, or a
+ * request: its attempts are aborted when that budget ends); every caller waits at most its own
+ * budget, so a request that finds a slow derivation in flight is not held past its deadline.
  */
 export class KmsDerivedHashKey implements ContentHashKey {
   private pending?: Promise<Uint8Array>;
@@ -77,11 +85,24 @@ export class KmsDerivedHashKey implements ContentHashKey {
   ) {}
 
   get(budgetMs: number): Promise<Uint8Array> {
-    this.pending ??= retryWithin('KMS', budgetMs, this.clock, (signal) => this.kms.generateMac(this.keyArn, new TextEncoder().encode(CONTENT_HASH_KEY_LABEL), signal));
-    // A failure is not kept: the next request asks again.
-    this.pending.catch(() => { this.pending = undefined; });
-    return this.pending;
+    if (!this.pending) {
+      const derivation = retryWithin('KMS', budgetMs, this.clock, (signal) => this.kms.generateMac(this.keyArn, new TextEncoder().encode(CONTENT_HASH_KEY_LABEL), signal));
+      this.pending = derivation;
+      // A failure is not kept: the next request asks again.
+      derivation.catch(() => { if (this.pending === derivation) this.pending = undefined; });
+    }
+    const pending = this.pending;
+    return withTimeout('the content hash key', budgetMs, () => pending);
   }
+}
+
+/**
+ * The hash key of one tenant: the HMAC of its id under the environment's key. Equal values sent by
+ * two tenants hash differently, so the hashes of one tenant's records cannot be correlated with
+ * another's to confirm a value; an auditor derives the tenant's key the same way to verify one.
+ */
+export function tenantHashKey(environmentKey: Uint8Array, tenantId: string): Uint8Array {
+  return new Uint8Array(createHmac('sha256', environmentKey).update(`tenant=${tenantId}`, 'utf8').digest());
 }
 
 /** `hmac-sha256:<hex>` of `text` under `key`. */
@@ -105,6 +126,20 @@ export function captureContent(
   return { prompt: render(prompt), ...(completion !== undefined ? { completion: render(completion) } : {}) };
 }
 
+const KEY_SAFE_REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/**
+ * The request id as it may appear in an object key: as it is when it has only letters, digits and
+ * dashes (API Gateway's ids are UUIDs), else `_sha256-<hex>` of it (`_` never occurs in the first
+ * form, so the two cannot collide). A `/`, `..`, `%` or a long id would otherwise change the key's
+ * layout or length (a key is at most 1,024 bytes, prefixes included:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html); the event body keeps
+ * the id as it came, JSON-escaped.
+ */
+export function requestIdInKey(requestId: string): string {
+  return KEY_SAFE_REQUEST_ID.test(requestId) ? requestId : `_sha256-${createHash('sha256').update(requestId, 'utf8').digest('hex')}`;
+}
+
 /**
  * Writes each event as one JSON object to S3, SSE-KMS with the given key, partitioned by
  * tenant and day so that a tenant's trail can be produced (or erased) on its own.
@@ -123,7 +158,7 @@ export class S3AuditWriter implements AuditWriter {
     const tenant = event.tenantId ?? '_anonymous';
     const input = {
       bucket: this.bucket,
-      key: `${this.prefix}tenant=${tenant}/date=${event.timestamp.slice(0, 10)}/${event.timestamp}-${event.requestId}.json`,
+      key: `${this.prefix}tenant=${tenant}/date=${event.timestamp.slice(0, 10)}/${event.timestamp}-${requestIdInKey(event.requestId)}.json`,
       body: JSON.stringify(event),
       kmsKeyArn: this.kmsKeyArn,
     };

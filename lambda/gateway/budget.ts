@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbApi, UpdateItemRequest } from './aws';
+import { TimeBudget } from './deadline';
 import { GatewayError } from './errors';
 import { type Clock, SYSTEM_CLOCK } from '../shared/retry';
 import { classifyFailure, type FailureKind, retryWithin } from './routing';
@@ -148,10 +149,11 @@ export class DynamoDbTokenBudget implements TokenBudget {
 
   async reserve(tenantId: string, tokens: number, now: Date, budgetMs: number): Promise<Reservation> {
     const reservation: Reservation = { tenantId, period: periodOf(now, this.period), tokens, id: randomUUID() };
-    const endAt = this.clock.now() + budgetMs;
+    // The reserve and its rollover rounds share one budget.
+    const time = new TimeBudget(this.clock, budgetMs);
     const values = { ':n': tokens, ':p': reservation.period, ':id': reservation.id, ':ids': [reservation.id] };
     for (let round = 0; round < ATTEMPTS; round++) {
-      const failed = await this.conditional(tenantId, BUDGET_UPDATES.reserve, { ...values, ':zero': 0 }, true, endAt).catch((error: unknown) => { throw this.unavailable(error, reservation); });
+      const failed = await this.conditional(tenantId, BUDGET_UPDATES.reserve, { ...values, ':zero': 0 }, true, time).catch((error: unknown) => { throw this.unavailable(error, reservation); });
       if (!failed) return reservation;
       const item = failed.item;
       if (!item) throw new GatewayError(403, 'unauthorized', 'this tenant has no token budget; ask the platform team to onboard it');
@@ -170,7 +172,7 @@ export class DynamoDbTokenBudget implements TokenBudget {
         // Another instance already lives in the next period: this clock is behind, a moment from now it is not.
         throw new GatewayError(503, 'budget_unavailable', 'the budget period is changing; retry after the indicated delay', 1);
       }
-      const rolled = await this.conditional(tenantId, BUDGET_UPDATES.rollover, values, false, endAt).catch((error: unknown) => { throw this.unavailable(error, reservation); });
+      const rolled = await this.conditional(tenantId, BUDGET_UPDATES.rollover, values, false, time).catch((error: unknown) => { throw this.unavailable(error, reservation); });
       // Another request rolled the period over first: reserve again in the new period.
       if (!rolled) return reservation;
     }
@@ -178,13 +180,12 @@ export class DynamoDbTokenBudget implements TokenBudget {
   }
 
   async settle(reservation: Reservation, actualTokens: number, budgetMs: number): Promise<void> {
-    const endAt = this.clock.now() + budgetMs;
     try {
       // A failed condition means there is nothing to do: the period rolled over (the new one
       // starts from the full limit), or an earlier attempt settled it and its answer was lost.
       await this.conditional(reservation.tenantId, BUDGET_UPDATES.settle, {
         ':d': reservation.tokens - actualTokens, ':n': reservation.tokens, ':p': reservation.period, ':id': reservation.id, ':ids': [reservation.id],
-      }, false, endAt);
+      }, false, new TimeBudget(this.clock, budgetMs));
     } catch (error) {
       throw new BudgetStoreError(error, classifyFailure(error));
     }
@@ -204,12 +205,12 @@ export class DynamoDbTokenBudget implements TokenBudget {
   }
 
   /**
-   * One conditional update, retried on transient failures until `endAt`; resolves `undefined`
+   * One conditional update, retried on transient failures within `time`; resolves `undefined`
    * when applied and the failed condition (with the old item when `returnOld`) when not.
    * @throws the last transient failure, or any other error
    */
   private async conditional(
-    tenantId: string, expression: { update: string; condition: string }, values: Record<string, number | string | string[]>, returnOld: boolean, endAt: number,
+    tenantId: string, expression: { update: string; condition: string }, values: Record<string, number | string | string[]>, returnOld: boolean, time: TimeBudget,
   ): Promise<{ item?: BudgetItem } | undefined> {
     const input: UpdateItemRequest = {
       TableName: this.tableName,
@@ -223,7 +224,7 @@ export class DynamoDbTokenBudget implements TokenBudget {
       ...(returnOld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
     };
     try {
-      await retryWithin('the budget store', endAt - this.clock.now(), this.clock, (signal) => this.client.updateItem(input, signal));
+      await retryWithin('the budget store', time, this.clock, (signal) => this.client.updateItem(input, signal));
       return undefined;
     } catch (error) {
       const failed = conditionFailure(error);

@@ -1,4 +1,4 @@
-import { type AuditEvent, type AuditWriter, captureContent, type ContentHashKey, type GuardrailAction } from './audit';
+import { type AuditEvent, type AuditWriter, captureContent, type ContentHashKey, type GuardrailAction, tenantHashKey } from './audit';
 import { BudgetUnavailableError, type Reservation, type TokenBudget } from './budget';
 import type { ChatTarget, GatewayConfig } from './config';
 import { RequestDeadline, withTimeout } from './deadline';
@@ -152,7 +152,8 @@ function chatTargets(config: GatewayConfig, requested: string | undefined): Chat
 
 function providerClientError(error: unknown): GatewayError {
   const name = (error as { name?: string })?.name;
-  if (name === 'ValidationException') return GatewayError.invalid('the model refused the request as invalid; check maxTokens and the conversation length');
+  // Bedrock's ValidationException, SageMaker Runtime's ValidationError: the same refusal, the same answer.
+  if (name === 'ValidationException' || name === 'ValidationError') return GatewayError.invalid('the model refused the request as invalid; check maxTokens and the conversation length');
   return new GatewayError(500, 'internal_error', 'the gateway could not call the model; the platform team has been alerted');
 }
 
@@ -166,14 +167,25 @@ function recordUnsettled(scope: RequestScope, reservation: Reservation, usedToke
   });
 }
 
+/** Tokens a request is charged for model attempts it abandoned at their timeout, which the provider may have billed. */
+interface AbandonedCharge {
+  tokens: number;
+}
+
 /**
  * Reserves `tokens`, runs `run`, then settles the tokens it used, or releases them all when it
- * failed. A settle or release the store cannot do never changes the answer: the answer (or the
- * original error) is returned and the amount recorded for reconciliation.
+ * failed. Attempts abandoned at their timeout are charged on top (`run` adds them to its
+ * {@link AbandonedCharge}), also when the request failed. A settle or release the store cannot
+ * do never changes the answer: the answer (or the original error) is returned and the amount
+ * recorded for reconciliation.
  */
-async function withReservation<T>(scope: RequestScope, tokens: number, run: (reservation: Reservation) => Promise<{ value: T; usedTokens: number }>): Promise<T> {
+async function withReservation<T>(scope: RequestScope, tokens: number, run: (abandoned: AbandonedCharge) => Promise<{ value: T; usedTokens: number }>): Promise<T> {
   const { deps, deadline } = scope;
   const release = (held: Reservation) => deps.budget.release(held, deadline.storeRemainingMs()).catch((storeError: unknown) => recordUnsettled(scope, held, 0, storeError));
+  const settle = (held: Reservation, usedTokens: number) => {
+    if (usedTokens > held.tokens) deps.metrics.addMetric('UsageAboveReservation', 'Count', usedTokens - held.tokens);
+    return deps.budget.settle(held, usedTokens, deadline.storeRemainingMs()).catch((storeError: unknown) => recordUnsettled(scope, held, usedTokens, storeError));
+  };
   let reservation: Reservation;
   try {
     reservation = await deps.budget.reserve(scope.tenantId, tokens, new Date(deps.clock.now()), deadline.storeRemainingMs());
@@ -185,15 +197,15 @@ async function withReservation<T>(scope: RequestScope, tokens: number, run: (res
     throw error;
   }
   scope.trace.reservationId = reservation.id;
+  const abandoned: AbandonedCharge = { tokens: 0 };
   let outcome: { value: T; usedTokens: number };
   try {
-    outcome = await run(reservation);
+    outcome = await run(abandoned);
   } catch (error) {
-    await release(reservation);
+    await (abandoned.tokens > 0 ? settle(reservation, abandoned.tokens) : release(reservation));
     throw error;
   }
-  if (outcome.usedTokens > reservation.tokens) deps.metrics.addMetric('UsageAboveReservation', 'Count', outcome.usedTokens - reservation.tokens);
-  await deps.budget.settle(reservation, outcome.usedTokens, deadline.storeRemainingMs()).catch((storeError: unknown) => recordUnsettled(scope, reservation, outcome.usedTokens, storeError));
+  await settle(reservation, outcome.usedTokens + abandoned.tokens);
   return outcome.value;
 }
 
@@ -218,13 +230,13 @@ async function chat(scope: RequestScope): Promise<GatewayResponse> {
   const reserveTokens = chatReservationTokens(body);
   const guardrail = { identifier: deps.config.guardrailIdentifier, version: deps.config.guardrailVersion };
 
-  const result = await withReservation(scope, reserveTokens, async () => {
+  const result = await withReservation(scope, reserveTokens, async (abandoned) => {
     const passages = body.retrieval
       ? (await retrievePassages(scope, trace.prompt!, body.retrieval.topK, targets.length + 1))
         .slice(0, body.retrieval.topK)
         .map((passage) => ({ ...passage, text: truncateUtf8(passage.text, PASSAGE_TOKENS - PASSAGE_FRAMING_BYTES) }))
       : [];
-    const progress = { attempts: 0, targetIndex: 0 };
+    const progress = { attempts: 0, targetIndex: 0, abandoned: 0 };
     const routed = await callWithFallback<ChatTarget, ChatResult>(
       targets,
       (target, signal) => (target.provider === 'bedrock' ? bedrockChat : sagemakerChat)(deps.clients, target, body, passages, guardrail, signal),
@@ -237,6 +249,8 @@ async function chat(scope: RequestScope): Promise<GatewayResponse> {
       trace.attempts = progress.attempts;
       trace.fallbackUsed = progress.targetIndex > 0;
       trace.model = targets[progress.targetIndex].name;
+      // An abandoned call can have used at most what the request reserves for one call.
+      abandoned.tokens = progress.abandoned * reserveTokens;
     });
     trace.inputTokens = routed.result.inputTokens;
     trace.outputTokens = routed.result.outputTokens;
@@ -272,15 +286,19 @@ async function embeddings(scope: RequestScope): Promise<GatewayResponse> {
   trace.guardrailAction = 'not_applied';
   const inputs = typeof body.input === 'string' ? [body.input] : body.input;
   trace.prompt = inputs.join('\n');
-  const results = await withReservation(scope, estimateTokens(...inputs), async () => {
-    const progress = { attempts: 0, targetIndex: 0 };
+  const reserveTokens = estimateTokens(...inputs);
+  const results = await withReservation(scope, reserveTokens, async (abandoned) => {
+    const progress = { attempts: 0, targetIndex: 0, abandoned: 0 };
     // Results survive a failed attempt, so a retry sends only the inputs that failed.
     const done: Array<EmbeddingResult | undefined> = inputs.map(() => undefined);
     const routed = await callWithFallback(
       [target],
       (t, signal) => titanEmbeddings(deps.clients, t, inputs, body.dimensions, signal, done),
       deadline.callsEndAt, deps.config, deps.clock, providerClientError, progress,
-    ).finally(() => { trace.attempts = progress.attempts; });
+    ).finally(() => {
+      trace.attempts = progress.attempts;
+      abandoned.tokens = progress.abandoned * reserveTokens;
+    });
     trace.inputTokens = routed.result.reduce((sum, r) => sum + (r.inputTokens ?? 0), 0);
     // An input the model did not count is charged its reservation.
     return { value: routed.result, usedTokens: routed.result.reduce((sum, r, i) => sum + (r.inputTokens ?? estimateTokens(inputs[i])), 0) };
@@ -320,12 +338,12 @@ async function auditContent(deps: GatewayDeps, trace: Trace, deadline: RequestDe
   const mode = deps.config.contentCapture;
   if (mode === 'none' || trace.prompt === undefined) return {};
   if (mode === 'redacted') return { content: captureContent(mode, trace.prompt, trace.completion, { sensitive: trace.sensitive }) };
-  const hashKey = await deps.contentHashKey?.get(deadline.storeRemainingMs()).catch(() => undefined);
+  const hashKey = await deps.contentHashKey?.get(deadline.hashKeyRemainingMs()).catch(() => undefined);
   if (!hashKey) {
     deps.metrics.addMetric('ContentCaptureFailures', 'Count', 1);
     return { contentOmitted: 'hash_key_unavailable' };
   }
-  return { content: captureContent(mode, trace.prompt, trace.completion, { hashKey }) };
+  return { content: captureContent(mode, trace.prompt, trace.completion, { hashKey: tenantHashKey(hashKey, trace.tenantId ?? '_anonymous') }) };
 }
 
 /**

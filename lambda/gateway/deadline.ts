@@ -1,3 +1,5 @@
+import type { Clock } from '../shared/retry';
+
 /**
  * One deadline per request, split into budgets for the calls made under it, so that no call
  * (a hung model, a hung budget or audit store) can use the time the others need.
@@ -34,6 +36,34 @@ export async function withTimeout<T>(what: string, ms: number, call: (signal: Ab
   }
 }
 
+/**
+ * The time of one store operation (all its attempts and pauses), counted twice: by the clock, and
+ * by the time granted so far, each grant bounding the attempt or pause it was given to. The
+ * operation then fits its budget by construction, also when the clock's reading lags the timers
+ * that end the attempts (a fake-timer harness, a clock read late): a slow store that answers just
+ * before each attempt's timeout cannot stretch the operation past its budget.
+ */
+export class TimeBudget {
+  private readonly endAt: number;
+  private grantedMs = 0;
+
+  constructor(private readonly clock: Clock, private readonly totalMs: number) {
+    this.endAt = clock.now() + totalMs;
+  }
+
+  /** Milliseconds left: the smaller of what the clock and what the grants say (never negative). */
+  remainingMs(): number {
+    return Math.max(0, Math.min(this.endAt - this.clock.now(), this.totalMs - this.grantedMs));
+  }
+
+  /** Grants up to `ms` of what is left, in whole milliseconds; returns what was granted. */
+  grant(ms: number): number {
+    const granted = Math.floor(Math.max(0, Math.min(ms, this.remainingMs())));
+    this.grantedMs += granted;
+    return granted;
+  }
+}
+
 /** Milliseconds the gateway keeps, at the end of a request, for settling the budget and writing the audit event. */
 export function storeBudgetMs(deadlineMs: number): number {
   return Math.min(1000, Math.floor(deadlineMs / 10));
@@ -61,6 +91,14 @@ export class RequestDeadline {
   /** Milliseconds left for model and retrieval calls (never negative). */
   callsRemainingMs(): number {
     return Math.max(0, this.callsEndAt - this.now());
+  }
+
+  /**
+   * Milliseconds the content-hash key may take before the audit write (only when it is not yet
+   * cached): half a store slice, and never the other half, which the audit write keeps.
+   */
+  hashKeyRemainingMs(): number {
+    return Math.max(0, Math.min(this.storeMs / 2, this.at - this.now() - this.storeMs / 2));
   }
 
   /** Milliseconds a store operation may take now: its slice, but never past the answer's deadline. */

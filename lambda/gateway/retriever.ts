@@ -3,6 +3,7 @@ import type { LambdaApi } from './aws';
 import type { Retriever } from './core';
 import { GatewayError } from './errors';
 import type { GroundingPassage } from './providers';
+import { classifyFailure } from './routing';
 import { MAX_RETRIEVAL_QUERY_CHARS } from './schemas';
 
 const Chunk = z.object({
@@ -19,9 +20,16 @@ const Chunk = z.object({
 const ProxyResult = z.object({ statusCode: z.number(), body: z.string() });
 const Chunks = z.object({ chunks: z.array(Chunk) });
 
-function unavailable(retryAfterSeconds: number): GatewayError {
-  return new GatewayError(503, 'retrieval_unavailable', 'retrieval is not available right now; retry after the indicated delay', retryAfterSeconds);
-}
+/*
+ * The same failure answers the same way whichever target caused it (a model or retrieval): a
+ * throttle is 429 with Retry-After 2, a failing or malformed dependency 503 with Retry-After 5, a
+ * timeout 504 `timeout`, a refused input 400 `invalid_request`, anything else (access denied, a
+ * missing function) 500 `internal_error`; `retrieval_unavailable` names the capability, as
+ * `model_unavailable` does for the models (test/lambda/gateway/faults.test.ts, same failure every target).
+ */
+const throttled = () => new GatewayError(429, 'retrieval_unavailable', 'retrieval is throttled; retry after the indicated delay', 2);
+const unavailable = () => new GatewayError(503, 'retrieval_unavailable', 'retrieval is not available right now; retry after the indicated delay', 5);
+const internal = () => new GatewayError(500, 'internal_error', 'the gateway could not call retrieval; the platform team has been alerted');
 
 /**
  * Retrieval through the retrieval capability's function (lambda/retrieval), invoked with the
@@ -45,23 +53,27 @@ export class LambdaRetriever implements Retriever {
     try {
       result = await this.lambda.invoke(this.functionArn, event, signal);
     } catch (error) {
-      const name = (error as { name?: string })?.name;
-      if (name === 'AbortError' || name === 'TimeoutError') throw new GatewayError(504, 'timeout', 'retrieval did not answer in time; try again', 1);
-      throw unavailable(name === 'TooManyRequestsException' ? 2 : 5);
+      switch (classifyFailure(error)) {
+        case 'timeout': throw new GatewayError(504, 'timeout', 'retrieval did not answer in time; try again', 1);
+        case 'throttled': throw throttled();
+        case 'client': throw internal();
+        default: throw unavailable();
+      }
     }
     const proxy = ProxyResult.safeParse(result);
-    if (!proxy.success) throw unavailable(5);
+    if (!proxy.success) throw unavailable();
     if (proxy.data.statusCode === 400) throw GatewayError.invalid(`query: the retrieval service refused it; send a question of 1-${MAX_RETRIEVAL_QUERY_CHARS} characters`);
-    if (proxy.data.statusCode === 503) throw unavailable(2);
-    if (proxy.data.statusCode !== 200) throw unavailable(5);
+    // The retrieval function answers 503 when its embedding model or search domain throttles (lambda/retrieval/core.ts).
+    if (proxy.data.statusCode === 503) throw throttled();
+    if (proxy.data.statusCode !== 200) throw unavailable();
     let body: unknown;
     try {
       body = JSON.parse(proxy.data.body);
     } catch {
-      throw unavailable(5);
+      throw unavailable();
     }
     const chunks = Chunks.safeParse(body);
-    if (!chunks.success) throw unavailable(5);
+    if (!chunks.success) throw unavailable();
     return chunks.data.chunks;
   }
 }

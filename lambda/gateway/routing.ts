@@ -1,23 +1,47 @@
 import type { Clock } from '../shared/retry';
-import { withTimeout } from './deadline';
+import { CallTimeoutError, TimeBudget, withTimeout } from './deadline';
 import { GatewayError } from './errors';
 
-/** How a provider failure is treated. */
-export type FailureKind = 'throttled' | 'server' | 'timeout' | 'client';
+/**
+ * How a provider failure is treated: `model` is the model itself failing (its container or its
+ * inference), which a retry of the same model rarely cures, so routing moves to the next target.
+ */
+export type FailureKind = 'throttled' | 'server' | 'model' | 'timeout' | 'client';
 
-const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException', 'ModelNotReadyException', 'ProvisionedThroughputExceededException']);
-// A reset connection, and a 200 whose body broke off or is not JSON, are transient like a 5xx.
-const TRANSIENT_WITHOUT_STATUS = new Set(['InternalServerException', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure', 'NetworkingError', 'MalformedResponseError']);
+/*
+ * Error names from the API references' error lists (each is a 4xx there, so the status alone
+ * would call it a caller error):
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html#API_runtime_InvokeEndpoint_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html
+ */
+const THROTTLING = new Set([
+  'ThrottlingException', 'TooManyRequestsException', 'ServiceQuotaExceededException', 'ModelNotReadyException',
+  'ProvisionedThroughputExceededException', 'RequestLimitExceeded',
+]);
+/** Bedrock ModelErrorException and ModelStreamErrorException (424), SageMaker ModelError (424): the model failed. */
+const MODEL_FAILURE = new Set(['ModelErrorException', 'ModelStreamErrorException', 'ModelError']);
+/**
+ * Server-side failures, whatever status they came with; a reset connection, and an answer whose body
+ * broke off or is not the JSON the protocol promises (a 200 or an error), are transient like a 5xx.
+ */
+const TRANSIENT = new Set([
+  'InternalServerException', 'InternalServerError', 'ServiceUnavailableException', 'ServiceUnavailable', 'InternalFailure',
+  'InternalDependencyException', 'NetworkingError', 'MalformedResponseError',
+]);
 const TIMEOUT = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException', 'ModelTimeoutException']);
 
-/** Classifies an SDK error: retry throttling, 5xx and timeouts; never retry other 4xx. */
+/** Classifies an AWS error: retry throttling, 5xx and timeouts, fall back on model failures; never retry other 4xx. */
 export function classifyFailure(error: unknown): FailureKind {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
-  if (THROTTLING.has(e?.name ?? '') || e?.$retryable?.throttling || e?.$metadata?.httpStatusCode === 429) return 'throttled';
-  if (TIMEOUT.has(e?.name ?? '') || e?.$metadata?.httpStatusCode === 408) return 'timeout';
+  const name = e?.name ?? '';
   const status = e?.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return 'server';
-  if (status === undefined && TRANSIENT_WITHOUT_STATUS.has(e?.name ?? '')) return 'server';
+  if (THROTTLING.has(name) || e?.$retryable?.throttling || status === 429) return 'throttled';
+  if (MODEL_FAILURE.has(name)) return 'model';
+  if (TIMEOUT.has(name) || status === 408) return 'timeout';
+  if (TRANSIENT.has(name) || (status !== undefined && status >= 500)) return 'server';
   return 'client';
 }
 
@@ -58,19 +82,27 @@ export function targetShareMs(remainingMs: number, targetsLeft: number, reserveM
 }
 
 /**
- * Runs one idempotent store call (a budget update, an audit PUT) within `budgetMs`: up to
- * `attempts` tries, each with an equal share of the time left, retried on throttling, 5xx,
- * resets and timeouts after a short jittered pause.
- * @throws the failure of the last try, or the first non-transient one
+ * Runs one idempotent store call (a budget update, an audit PUT) within `budget`: up to
+ * `attempts` tries, retried on throttling, 5xx, resets and timeouts after a short jittered pause.
+ * The time is split once, up front, into equal attempt slices and the pauses between them, and
+ * each is granted from the {@link TimeBudget}: tries and pauses add up to at most the budget
+ * whatever the store's latency and however the clock reads.
+ * @param budget ms, or the budget of an operation several calls share (a reserve and its rollover)
+ * @throws the failure of the last try, or the first non-transient one; a `TimeoutError` when no time is left
  */
-export async function retryWithin<T>(what: string, budgetMs: number, clock: Clock, call: (signal: AbortSignal) => Promise<T>, attempts = 3): Promise<T> {
-  const endAt = clock.now() + budgetMs;
+export async function retryWithin<T>(what: string, budget: number | TimeBudget, clock: Clock, call: (signal: AbortSignal) => Promise<T>, attempts = 3): Promise<T> {
+  const time = typeof budget === 'number' ? new TimeBudget(clock, budget) : budget;
+  const totalMs = time.remainingMs();
+  const pauseMs = Math.min(50, totalMs / (4 * attempts));
+  const attemptMs = (totalMs - (attempts - 1) * pauseMs) / attempts;
   for (let attempt = 0; ; attempt++) {
+    const grantedMs = time.grant(attemptMs);
+    if (grantedMs < 1) throw new CallTimeoutError(what, 0);
     try {
-      return await withTimeout(what, (endAt - clock.now()) / (attempts - attempt), call);
+      return await withTimeout(what, grantedMs, call);
     } catch (error) {
-      if (classifyFailure(error) === 'client' || attempt === attempts - 1 || clock.now() >= endAt) throw error;
-      await clock.sleep(Math.floor(clock.random() * Math.min(50, (endAt - clock.now()) / 4)));
+      if (classifyFailure(error) === 'client' || attempt === attempts - 1 || time.remainingMs() < 1) throw error;
+      await clock.sleep(time.grant(clock.random() * pauseMs));
     }
   }
 }
@@ -79,6 +111,11 @@ export async function retryWithin<T>(what: string, budgetMs: number, clock: Cloc
 export interface RoutingProgress {
   attempts: number;
   targetIndex: number;
+  /**
+   * Attempts the gateway abandoned at their timeout. The provider may still have run, and billed,
+   * such a call. At most one per target: an attempt times out only at the end of its target's share.
+   */
+  abandoned: number;
 }
 
 const TIMEOUT_MESSAGE = 'the model did not answer in time; try again with a shorter prompt or fewer tokens';
@@ -104,7 +141,7 @@ export async function callWithFallback<T, R>(
   policy: RetryPolicy,
   clock: Clock,
   onClientError: (error: unknown) => GatewayError,
-  progress: RoutingProgress = { attempts: 0, targetIndex: 0 },
+  progress: RoutingProgress = { attempts: 0, targetIndex: 0, abandoned: 0 },
 ): Promise<Routed<T, R>> {
   let last: FailureKind | undefined;
   for (let index = 0; index < targets.length; index++) {
@@ -119,8 +156,10 @@ export async function callWithFallback<T, R>(
         return { result, target: targets[index], attempts: progress.attempts, fallbackUsed: index > 0 };
       } catch (error) {
         if (error instanceof GatewayError) throw error;
+        if (error instanceof CallTimeoutError) progress.abandoned++;
         last = classifyFailure(error);
         if (last === 'client') throw onClientError(error);
+        if (last === 'model') break;
         if (attempt < policy.maxAttemptsPerTarget - 1) {
           const delay = backoffMs(attempt, policy, clock.random);
           if (clock.now() + delay >= targetEndAt) break;

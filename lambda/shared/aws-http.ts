@@ -60,19 +60,33 @@ export function errorTypeOf(header: string | null, body: Record<string, unknown>
   return first.includes('#') ? first.split('#')[1] : first;
 }
 
+/**
+ * The error of a failed answer. An error body that breaks off (`NetworkingError`) or is not the
+ * JSON or XML its protocol answers with (`MalformedResponseError`) says nothing reliable about the
+ * outcome (a DynamoDB 400 may be a failed condition whose item was lost, or a throttle): it is
+ * reported as a transport failure, which callers retry, never as the 4xx its status suggests.
+ */
 async function toError(response: Response): Promise<AwsApiError> {
-  const text = await response.text().catch(() => '');
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    return new AwsApiError('NetworkingError', `the connection broke while the error (HTTP ${response.status}) was read`, undefined);
+  }
   let body: Record<string, unknown> = {};
-  if (text.startsWith('<')) {
+  const xmlCode = text.startsWith('<') ? /<Code>([^<]*)<\/Code>/.exec(text)?.[1] : undefined;
+  if (xmlCode !== undefined) {
     // S3 answers with XML: <Error><Code>SlowDown</Code><Message>...</Message></Error>.
-    body = { code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1] };
+    body = { code: xmlCode, message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1] };
   } else if (text.length > 0) {
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed !== null && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch {
-      // A non-JSON error body (a proxy's HTML page, say): the status alone classifies it.
+      // A body cut short, or a proxy's HTML page.
+      return new AwsApiError('MalformedResponseError', `the error (HTTP ${response.status}) is neither JSON nor an XML error`, undefined);
     }
+    if (parsed !== null && typeof parsed === 'object') body = parsed as Record<string, unknown>;
   }
   const name = errorTypeOf(response.headers.get('x-amzn-errortype'), body) ?? `Http${response.status}`;
   const message = String(body.message ?? body.Message ?? `${name} (HTTP ${response.status})`);

@@ -26,9 +26,9 @@ export class GatewayErrorCode {
   public static readonly BUDGET_UNAVAILABLE = new GatewayErrorCode('budget_unavailable');
   /** 422: the guardrail blocked the prompt or the answer. */
   public static readonly GUARDRAIL_BLOCKED = new GatewayErrorCode('guardrail_blocked');
-  /** 429/503: every model of the fallback chain was throttled or failed. */
+  /** 429/503: every model of the fallback chain was throttled (429) or failed (503). */
   public static readonly MODEL_UNAVAILABLE = new GatewayErrorCode('model_unavailable');
-  /** 503: the retrieval function or its embedding model is throttled or failing. */
+  /** 429/503: the retrieval function, its embedding model or its search domain is throttled (429) or failing (503). */
   public static readonly RETRIEVAL_UNAVAILABLE = new GatewayErrorCode('retrieval_unavailable');
   /** 504: the gateway deadline passed. */
   public static readonly TIMEOUT = new GatewayErrorCode('timeout');

@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { DynamoDb } from '../../../lambda/gateway/aws';
-import { DynamoDbTokenBudget, periodOf } from '../../../lambda/gateway/budget';
-import { chatReservationTokens } from '../../../lambda/gateway/core';
+import { BudgetStoreError, BudgetUnavailableError, DynamoDbTokenBudget, periodOf } from '../../../lambda/gateway/budget';
+import { chatReservationTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
 import { AwsHttp } from '../../../lambda/shared/aws-http';
+import { converseOutput, request, testDeps } from './support';
 
 /*
  * The real budget module and the real DynamoDB binding (signed requests over AwsHttp) against
@@ -21,6 +22,24 @@ let server: ReturnType<typeof dynalite>;
 let endpoint: string;
 /** How many of the next UpdateItem answers are lost after dynalite applied the update. */
 let lostAnswers = 0;
+/**
+ * How the next UpdateItem answers are damaged: `cut` forwards to dynalite and breaks the answer's
+ * body off halfway (a reset mid-body); `cut-throttle` and `html-400` answer without forwarding, with
+ * a throttle whose body breaks off and with a 400 whose body is a proxy's HTML page.
+ */
+let damaged: Array<'cut' | 'cut-throttle' | 'html-400'> = [];
+
+/** A response whose body breaks off halfway, as fetch reports a connection reset mid-body. */
+function cutOff(status: number, text: string): Response {
+  const bytes = new TextEncoder().encode(text);
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes.slice(0, Math.floor(bytes.length / 2)));
+      controller.error(new TypeError('terminated: other side closed'));
+    },
+  });
+  return new Response(body, { status, headers: { 'content-type': 'application/x-amz-json-1.0' } });
+}
 
 async function raw(operation: string, body: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${operation}`, authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-central-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0', 'x-amz-date': '20260101T000000Z' }, body: JSON.stringify(body) });
@@ -38,6 +57,9 @@ async function send(signed: Request): Promise<Response> {
   expect(new URL(signed.url).hostname).toBe('dynamodb.eu-central-1.amazonaws.com');
   expect(signed.headers.get('authorization')).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-central-1\/dynamodb\/aws4_request/);
   const body = await signed.text();
+  const damage = damaged.shift();
+  if (damage === 'cut-throttle') return cutOff(400, JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'Rate exceeded' }));
+  if (damage === 'html-400') return new Response('<html><body><h1>400 Bad Request</h1></body></html>', { status: 400, headers: { 'content-type': 'text/html' } });
   const response = await fetch(endpoint, { method: 'POST', headers: signed.headers, body, signal: signed.signal });
   if (lostAnswers > 0) {
     lostAnswers--;
@@ -45,6 +67,14 @@ async function send(signed: Request): Promise<Response> {
     throw new TypeError('fetch failed: socket hang up');
   }
   const input = JSON.parse(body) as { Key: unknown; ReturnValuesOnConditionCheckFailure?: string };
+  if (damage === 'cut') {
+    const answer = await withOldItem(response, input);
+    return cutOff(answer.status, await answer.text());
+  }
+  return withOldItem(response, input);
+}
+
+async function withOldItem(response: Response, input: { Key: unknown; ReturnValuesOnConditionCheckFailure?: string }): Promise<Response> {
   if (response.status !== 400 || input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return response;
   const error = await response.json() as { __type: string };
   if (!error.__type.endsWith('#ConditionalCheckFailedException')) return Response.json(error, { status: 400 });
@@ -72,7 +102,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-beforeEach(() => { lostAnswers = 0; });
+beforeEach(() => { lostAnswers = 0; damaged = []; });
 
 describe('DynamoDbTokenBudget against dynalite', () => {
   it('reserves, then settles the actual usage, leaving nothing in flight', async () => {
@@ -149,5 +179,64 @@ describe('DynamoDbTokenBudget against dynalite', () => {
     expect(outcomes.filter((o) => o === 'admitted').length).toBeGreaterThanOrEqual(12);
     expect(used).toBeLessThanOrEqual(limit);
     expect(await item(tenant)).toEqual({ budgetPeriod: PERIOD, remainingTokens: limit - used, reservedTokens: 0, inFlight: [] });
+  });
+});
+
+describe('DynamoDB answers whose body breaks off or is not JSON', () => {
+  it.each(['cut-throttle', 'html-400'] as const)('treats a %s answer as a transient store failure: retried, then 503 with Retry-After and nothing taken', async (damage) => {
+    await onboard(`t-${damage}`, 1000);
+    damaged = [damage, damage, damage];
+    const failure = await budget().reserve(`t-${damage}`, 100, NOW, 1000).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BudgetUnavailableError);
+    expect(failure).toMatchObject({ status: 503, code: 'budget_unavailable', retryAfterSeconds: 1 });
+    expect(damaged).toEqual([]);
+    expect(await item(`t-${damage}`)).toEqual({ budgetPeriod: PERIOD, remainingTokens: 1000, reservedTokens: 0, inFlight: [] });
+  });
+
+  it('retries a failed condition whose body broke off instead of taking the lost item for a missing tenant', async () => {
+    await onboard('t-cut-old', 1000, '2020-01', 0);
+    damaged = ['cut'];
+    const reservation = await budget().reserve('t-cut-old', 250, NOW, 1000);
+    expect(await item('t-cut-old')).toEqual({ budgetPeriod: PERIOD, remainingTokens: 750, reservedTokens: 250, inFlight: [reservation.id] });
+  });
+
+  it('retries a settle whose throttle answer broke off, and settles once', async () => {
+    await onboard('t-cut-settle', 1000);
+    const b = budget();
+    const reservation = await b.reserve('t-cut-settle', 300, NOW, 1000);
+    damaged = ['cut-throttle'];
+    await b.settle(reservation, 100, 1000);
+    expect(await item('t-cut-settle')).toEqual({ budgetPeriod: PERIOD, remainingTokens: 900, reservedTokens: 0, inFlight: [] });
+    damaged = ['html-400', 'html-400', 'html-400'];
+    const failure = await b.settle(reservation, 100, 1000).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BudgetStoreError);
+    expect(failure).toMatchObject({ kind: 'server' });
+  });
+
+  it('answers a chat 503 with Retry-After when every reserve answer breaks off, records the possibly-held reservation, and calls no model', async () => {
+    await onboard('acme-cut', 1000);
+    const t = testDeps();
+    damaged = Array(6).fill('cut-throttle');
+    const response = await handleGatewayRequest(request({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 10 }, { tenant: 'acme-cut' }), { ...t.deps, budget: budget() });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(JSON.parse(response.body).error.code).toBe('budget_unavailable');
+    expect(t.bedrock.converse).not.toHaveBeenCalled();
+    // The release of the possibly-held reservation broke off too: it is recorded for reconciliation.
+    expect(t.audit.events[0]).toMatchObject({ outcome: 'budget_unavailable', status: 503, reservationId: expect.any(String), unsettled: { period: PERIOD, usedTokens: 0 } });
+    expect(t.metrics.count('UnsettledReservations')).toBe(1);
+  });
+
+  it('returns the answer when every settle answer breaks off, and records the unsettled amount', async () => {
+    await onboard('acme-cut-settle', 1000);
+    const t = testDeps();
+    t.bedrock.converse.mockImplementation(async () => {
+      damaged = Array(3).fill('cut-throttle');
+      return converseOutput('ok', { inputTokens: 5, outputTokens: 7 });
+    });
+    const response = await handleGatewayRequest(request({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 10 }, { tenant: 'acme-cut-settle' }), { ...t.deps, budget: budget() });
+    expect(response.statusCode).toBe(200);
+    expect(t.audit.events[0]).toMatchObject({ outcome: 'success', unsettled: { period: PERIOD, usedTokens: 12 } });
+    expect((await item('acme-cut-settle')).inFlight).toHaveLength(1);
   });
 });

@@ -2,7 +2,8 @@ import type { AuditEvent } from '../../../lambda/gateway/audit';
 import { S3AuditWriter } from '../../../lambda/gateway/audit';
 import type { PutObjectRequest, S3Api, UpdateItemRequest } from '../../../lambda/gateway/aws';
 import { DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
-import { handleGatewayRequest } from '../../../lambda/gateway/core';
+import { chatReservationTokens, estimateTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
+import { ChatRequest } from '../../../lambda/gateway/schemas';
 import { GatewayError } from '../../../lambda/gateway/errors';
 import { converseOutput, deafHang, type Fault, FakeBudgetTable, guardrailAnswer, inject, request, TENANT, testConfig, testDeps } from './support';
 
@@ -128,6 +129,34 @@ describe('one hung call site at a time', () => {
     expect(t.table.inFlight().ids).toEqual([]);
   });
 
+  it('charges a model attempt abandoned at its timeout one reservation on top of the answer used, as the provider may bill it', async () => {
+    const t = healthy();
+    t.bedrock.converse.mockImplementation(async (input, signal) => (String(input.modelId).startsWith('eu.') ? inject('hang', signal) : converseOutput('From the fallback.', { inputTokens: 10, outputTokens: 20 })));
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(200);
+    const reservation = chatReservationTokens(ChatRequest.parse(CHAT));
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - 30 - reservation);
+    expect(t.table.inFlight()).toEqual({ reservedTokens: 0, ids: [] });
+    expect(t.metrics.count('UsageAboveReservation')).toBe(30);
+  });
+
+  it('charges the abandoned attempt of a request that then fails, instead of releasing its reservation', async () => {
+    const t = healthy({ chatModels: [{ name: 'primary', provider: 'bedrock', target: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0' }] });
+    t.bedrock.converse.mockImplementation((_input, signal) => inject('hang', signal));
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(504);
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - chatReservationTokens(ChatRequest.parse(CHAT)));
+    expect(t.table.inFlight().ids).toEqual([]);
+  });
+
+  it('charges an embeddings attempt abandoned at its timeout its reservation', async () => {
+    const t = healthy();
+    t.bedrock.invokeModel.mockImplementation((_model, _body, signal) => inject('hang', signal));
+    const response = await handleGatewayRequest(request({ input: ['reset the router', 'reset the modem'], dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
+    expect(response.statusCode).toBe(504);
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - estimateTokens('reset the router', 'reset the modem'));
+  });
+
   it('answers 200 from the self-hosted fallback when both Bedrock models hang', async () => {
     const t = healthy();
     t.bedrock.converse.mockImplementation((_input, signal) => inject('hang', signal));
@@ -188,5 +217,46 @@ describe('one hung call site at a time', () => {
     expect(line).toMatchObject({ eventTimestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), outcome: 'success', tenantId: TENANT });
     expect(line).not.toHaveProperty('timestamp');
     expect(t.metrics.count('AuditWriteFailures')).toBe(1);
+  });
+});
+
+describe('a slow, not hung, budget store', () => {
+  /** The process clock as the bundled handler reads it: jest's fake timers do not move it. */
+  const realNow = Date.now;
+  afterEach(() => jest.useRealTimers());
+
+  it.each([
+    ['follows the timers', () => Date.now()],
+    ['lags the timers', () => realNow()],
+  ])('never pushes the request past its deadline, with a clock that %s', async (_case, now) => {
+    jest.useFakeTimers();
+    const clock = { now, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)), random: () => 0.5 };
+    const t = testDeps({ config: testConfig({ deadlineMs: 1000, chatModels: [{ name: 'primary', provider: 'bedrock', target: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0' }] }) });
+    const pending = new Set<AbortSignal>();
+    // Every answer comes after 60 ms: inside the store's 100 ms budget, past an even share of it.
+    const slowStore = {
+      updateItem: async (input: UpdateItemRequest, signal: AbortSignal) => {
+        pending.add(signal);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          return await t.table.updateItem(input, signal);
+        } finally {
+          pending.delete(signal);
+        }
+      },
+    };
+    t.bedrock.converse.mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve(converseOutput('ok')), 700)));
+    const deps = { ...t.deps, clock, budget: new DynamoDbTokenBudget(slowStore, 'budgets', 'month', clock) };
+    const started = jest.now();
+    let answeredAfterMs = Number.POSITIVE_INFINITY;
+    const answered = handleGatewayRequest(request(CHAT), deps).then((response) => { answeredAfterMs = jest.now() - started; return response; });
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(answeredAfterMs).toBeLessThanOrEqual(1000);
+    const response = await answered;
+    expect([200, 503]).toContain(response.statusCode);
+    expect(pending.size).toBe(0);
+    expect(t.audit.events).toHaveLength(1);
+    // Every reservation is settled or released, or recorded for reconciliation.
+    expect(t.table.inFlight().ids.filter((id) => id !== t.audit.events[0].reservationId || !t.audit.events[0].unsettled)).toEqual([]);
   });
 });

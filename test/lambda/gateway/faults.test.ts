@@ -1,7 +1,12 @@
 import type { ConverseRequest } from '@aws-sdk/client-bedrock-runtime';
-import { handleGatewayRequest } from '../../../lambda/gateway/core';
+import type { UpdateItemRequest } from '../../../lambda/gateway/aws';
+import { DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
+import { chatReservationTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
+import { ChatRequest } from '../../../lambda/gateway/schemas';
 import { GatewayError } from '../../../lambda/gateway/errors';
-import { awsError, converseOutput, guardrailAnswer, request, TENANT, testConfig, testDeps } from './support';
+import { LambdaRetriever } from '../../../lambda/gateway/retriever';
+import { GatewayErrorCode } from '../../../lib/gateway/gateway-error-code';
+import { awsError, converseOutput, guardrailAnswer, inject, request, TENANT, testConfig, testDeps } from './support';
 
 const PRIMARY = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const SECONDARY = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -114,7 +119,8 @@ describe('gateway under provider faults', () => {
     expect(response.headers['retry-after']).toBe('1');
     expect(body(response).error.code).toBe('timeout');
     expect(t.audit.events[0]).toMatchObject({ outcome: 'timeout', status: 504 });
-    expect(t.remaining()).toBe(1_000_000);
+    // Each target's abandoned attempt may have been billed: it is charged one reservation, not released.
+    expect(t.remaining()).toBe(1_000_000 - 3 * chatReservationTokens(ChatRequest.parse(CHAT)));
   });
 
   it('answers 422 guardrail_blocked when the guardrail blocks, and charges the tokens used', async () => {
@@ -385,5 +391,184 @@ describe('gateway under provider faults', () => {
     expect(t.bedrock.converse).not.toHaveBeenCalled();
     expect(t.remaining()).toBe(1_000_000);
     expect(t.audit.events[0]).toMatchObject({ outcome: 'retrieval_unavailable', status: 503 });
+  });
+});
+
+/*
+ * Every error name of the operations' API references that a status alone would misclassify, at
+ * every call site that can receive it:
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_Errors
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html#API_runtime_InvokeEndpoint_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html
+ */
+describe('every documented provider and store error at every call site', () => {
+  type Expected = { status: number; retryAfter: string; attemptsOnFailingTarget: number };
+  const MODEL_FAILURE: Expected = { status: 503, retryAfter: '5', attemptsOnFailingTarget: 1 };
+  const THROTTLED: Expected = { status: 429, retryAfter: '2', attemptsOnFailingTarget: 3 };
+  const SERVER: Expected = { status: 503, retryAfter: '5', attemptsOnFailingTarget: 3 };
+  const BEDROCK_ERRORS: Array<[string, number, Expected]> = [
+    ['ModelErrorException', 424, MODEL_FAILURE],
+    ['ModelStreamErrorException', 424, MODEL_FAILURE],
+    ['ModelNotReadyException', 429, THROTTLED],
+    ['ServiceUnavailableException', 503, SERVER],
+  ];
+  const SAGEMAKER_ERRORS: Array<[string, number, Expected]> = [
+    ['ModelError', 424, MODEL_FAILURE],
+    ['ModelNotReadyException', 429, THROTTLED],
+    ['ServiceUnavailable', 503, SERVER],
+    ['InternalDependencyException', 530, SERVER],
+  ];
+  const STORE_ERRORS: Array<[string, number, string]> = [
+    ['RequestLimitExceeded', 400, '2'],
+    ['ThrottlingException', 400, '2'],
+    ['ProvisionedThroughputExceededException', 400, '2'],
+    ['InternalServerError', 500, '1'],
+  ];
+  const SAGEMAKER_ANSWER = { choices: [{ message: { content: 'from the fallback' } }], usage: { prompt_tokens: 3, completion_tokens: 2 } };
+
+  /** A chain of two models: `failing` first, then the other provider as its fallback. */
+  function chain(failing: 'bedrock' | 'sagemaker') {
+    const other = failing === 'bedrock' ? 'sagemaker' : 'bedrock';
+    const t = setup({
+      chatModels: [
+        { name: 'first', provider: failing, target: failing === 'bedrock' ? PRIMARY : 'llama-endpoint', fallbacks: ['second'] },
+        { name: 'second', provider: other, target: other === 'bedrock' ? PRIMARY : 'llama-endpoint' },
+      ],
+    });
+    t.bedrock.applyGuardrail.mockResolvedValue(NO_INTERVENTION);
+    return t;
+  }
+
+  const cases = [
+    ...BEDROCK_ERRORS.map(([name, status, expected]) => ['Converse', name, status, expected] as const),
+    ...SAGEMAKER_ERRORS.map(([name, status, expected]) => ['InvokeEndpoint', name, status, expected] as const),
+  ];
+
+  it.each(cases)('%s %s: the fallback answers', async (site, name, status) => {
+    const t = chain(site === 'Converse' ? 'bedrock' : 'sagemaker');
+    if (site === 'Converse') {
+      t.bedrock.converse.mockRejectedValue(awsError(name, status));
+      t.sagemaker.invokeEndpoint.mockResolvedValue(SAGEMAKER_ANSWER);
+    } else {
+      t.sagemaker.invokeEndpoint.mockRejectedValue(awsError(name, status));
+      t.bedrock.converse.mockResolvedValue(converseOutput('from the fallback'));
+    }
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(200);
+    expect(body(response)).toMatchObject({ model: 'second', fallbackUsed: true, message: { content: 'from the fallback' } });
+  });
+
+  it.each(cases)('%s %s: with every model failing, a retryable status with Retry-After and the reservation returned', async (site, name, status, expected) => {
+    const t = chain(site === 'Converse' ? 'bedrock' : 'sagemaker');
+    t.bedrock.converse.mockRejectedValue(awsError(name, status));
+    t.sagemaker.invokeEndpoint.mockRejectedValue(awsError(name, status));
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code: body(response).error.code }).toEqual({ status: expected.status, retryAfter: expected.retryAfter, code: 'model_unavailable' });
+    const failing = site === 'Converse' ? t.bedrock.converse : t.sagemaker.invokeEndpoint;
+    expect(failing.mock.calls.length).toBe(expected.attemptsOnFailingTarget);
+    expect(t.remaining()).toBe(1_000_000);
+  });
+
+  it.each(BEDROCK_ERRORS)('InvokeModel (embeddings) %s: a retryable status with Retry-After, nothing charged', async (name, status, expected) => {
+    const t = setup();
+    t.bedrock.invokeModel.mockRejectedValue(awsError(name, status));
+    const response = await handleGatewayRequest(request({ input: 'router', dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code: body(response).error.code }).toEqual({ status: expected.status, retryAfter: expected.retryAfter, code: 'model_unavailable' });
+    expect(t.bedrock.invokeModel.mock.calls.length).toBe(expected.attemptsOnFailingTarget);
+    expect(t.remaining()).toBe(1_000_000);
+  });
+
+  /** The budget store failing every call from `fromCall` on (0: the reserve) with `name`. */
+  function failingStore(name: string, status: number, fromCall: number) {
+    const t = setup();
+    let calls = 0;
+    const store = { updateItem: (input: UpdateItemRequest, signal: AbortSignal) => (calls++ >= fromCall ? Promise.reject(awsError(name, status)) : t.table.updateItem(input, signal)) };
+    t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
+    return { ...t, deps: { ...t.deps, budget: new DynamoDbTokenBudget(store, 'budgets', 'month', t.deps.clock) } };
+  }
+
+  it.each(STORE_ERRORS)('UpdateItem (reserve) %s: 503 budget_unavailable with Retry-After, no model called', async (name, status, retryAfter) => {
+    const t = failingStore(name, status, 0);
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code: body(response).error.code }).toEqual({ status: 503, retryAfter, code: 'budget_unavailable' });
+    expect(t.bedrock.converse).not.toHaveBeenCalled();
+  });
+
+  it.each(STORE_ERRORS)('UpdateItem (settle) %s: the answer is returned and the unsettled amount recorded', async (name, status) => {
+    const t = failingStore(name, status, 1);
+    const response = await handleGatewayRequest(request(CHAT), t.deps);
+    expect(response.statusCode).toBe(200);
+    expect(t.audit.events[0]).toMatchObject({ outcome: 'success', unsettled: { usedTokens: 30 } });
+    expect(t.metrics.count('UnsettledReservations')).toBe(1);
+  });
+});
+
+describe('the same failure gives the same answer whichever target caused it', () => {
+  type Failure = 'throttled' | 'failing' | 'malformed' | 'hung' | 'refused input' | 'access denied';
+  /** How each target shows each failure: the error its API reference documents, or the answer it gives. */
+  const SHOWN_BY: Record<Failure, { bedrock: (signal: AbortSignal) => Promise<never>; sagemaker: (signal: AbortSignal) => Promise<never>; retrieval: (signal: AbortSignal) => Promise<unknown> }> = {
+    'throttled': {
+      bedrock: async () => { throw awsError('ThrottlingException', 429); },
+      sagemaker: async () => { throw awsError('ThrottlingException', 400); },
+      retrieval: async () => { throw awsError('TooManyRequestsException', 429); },
+    },
+    'failing': {
+      bedrock: async () => { throw awsError('InternalServerException', 500); },
+      sagemaker: async () => { throw awsError('InternalFailure', 500); },
+      retrieval: async () => { throw awsError('ServiceException', 500); },
+    },
+    'malformed': {
+      bedrock: async () => ({ output: {} }) as never,
+      sagemaker: async () => ({ choices: 'none' }) as never,
+      retrieval: async () => ({ statusCode: 200, body: 'not json' }),
+    },
+    'hung': {
+      bedrock: (signal) => inject('hang', signal),
+      sagemaker: (signal) => inject('hang', signal),
+      retrieval: (signal) => inject('hang', signal),
+    },
+    'refused input': {
+      bedrock: async () => { throw awsError('ValidationException', 400); },
+      sagemaker: async () => { throw awsError('ValidationError', 400); },
+      retrieval: async () => ({ statusCode: 400, body: '{"code":"INVALID_REQUEST"}' }),
+    },
+    'access denied': {
+      bedrock: async () => { throw awsError('AccessDeniedException', 403); },
+      sagemaker: async () => { throw awsError('AccessDeniedException', 403); },
+      retrieval: async () => { throw awsError('AccessDeniedException', 403); },
+    },
+  };
+  const EXPECTED: Record<Failure, { status: number; retryAfter?: string; code: string }> = {
+    'throttled': { status: 429, retryAfter: '2', code: '*_unavailable' },
+    'failing': { status: 503, retryAfter: '5', code: '*_unavailable' },
+    'malformed': { status: 503, retryAfter: '5', code: '*_unavailable' },
+    'hung': { status: 504, retryAfter: '1', code: 'timeout' },
+    'refused input': { status: 400, code: 'invalid_request' },
+    'access denied': { status: 500, code: 'internal_error' },
+  };
+  const TARGETS = ['bedrock', 'sagemaker', 'retrieval'] as const;
+  const cases = (Object.keys(SHOWN_BY) as Failure[]).flatMap((failure) => TARGETS.map((target) => [failure, target] as const));
+
+  it.each(cases)('%s at %s', async (failure, target) => {
+    const model = target === 'sagemaker'
+      ? { name: 'only', provider: 'sagemaker', target: 'llama-endpoint' }
+      : { name: 'only', provider: 'bedrock', target: PRIMARY };
+    const t = setup({ chatModels: [model] });
+    t.bedrock.applyGuardrail.mockResolvedValue(NO_INTERVENTION);
+    t.bedrock.converse.mockImplementation((_input, signal) => (target === 'bedrock' ? SHOWN_BY[failure].bedrock(signal) : Promise.resolve(converseOutput('ok'))));
+    t.sagemaker.invokeEndpoint.mockImplementation((_name, _body, signal) => SHOWN_BY[failure].sagemaker(signal));
+    const retriever = new LambdaRetriever({ invoke: (_fn, _event, signal) => SHOWN_BY[failure].retrieval(signal) }, 'arn:aws:lambda:eu-central-1:111122223333:function:retrieval');
+    const chat = target === 'retrieval' ? { ...CHAT, retrieval: { topK: 1 } } : CHAT;
+    const response = await handleGatewayRequest(request(chat), { ...t.deps, retriever });
+    const { code } = body(response).error;
+    const capability = target === 'retrieval' ? 'retrieval_unavailable' : 'model_unavailable';
+    const expected = EXPECTED[failure];
+    expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], code })
+      .toEqual({ status: expected.status, retryAfter: expected.retryAfter, code: expected.code === '*_unavailable' ? capability : expected.code });
+    // Every code a response carries is one the construct publishes (and has a metric for).
+    expect(GatewayErrorCode.of(code).code).toBe(code);
+    expect(t.audit.events[0]).toMatchObject({ outcome: code, status: response.statusCode });
   });
 });

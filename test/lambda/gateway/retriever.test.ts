@@ -29,9 +29,10 @@ describe('LambdaRetriever', () => {
   });
 
   it.each([
-    ['a throttled invocation', async () => { throw new AwsApiError('TooManyRequestsException', 'Rate exceeded', 429); }, 503, 'retrieval_unavailable', 2],
+    ['a throttled invocation', async () => { throw new AwsApiError('TooManyRequestsException', 'Rate exceeded', 429); }, 429, 'retrieval_unavailable', 2],
+    ['a denied invocation', async () => { throw new AwsApiError('AccessDeniedException', 'not authorized', 403); }, 500, 'internal_error', undefined],
     ['a failed function', async () => { throw new AwsApiError('FunctionError', 'the function failed (Unhandled)', 502); }, 503, 'retrieval_unavailable', 5],
-    ['a throttled embedding model', async () => ({ statusCode: 503, body: '{"code":"EMBEDDING_THROTTLED"}' }), 503, 'retrieval_unavailable', 2],
+    ['a throttled embedding model', async () => ({ statusCode: 503, body: '{"code":"EMBEDDING_THROTTLED"}' }), 429, 'retrieval_unavailable', 2],
     ['a failed search', async () => ({ statusCode: 502, body: '{"code":"RETRIEVAL_FAILED"}' }), 503, 'retrieval_unavailable', 5],
     ['a refused query', async () => ({ statusCode: 400, body: '{"code":"INVALID_REQUEST"}' }), 400, 'invalid_request', undefined],
     ['an answer that is not a proxy result', async () => ({ chunks: [] }), 503, 'retrieval_unavailable', 5],
