@@ -126,8 +126,8 @@ export const REDACTION_PATTERNS = {
   nanpPhone: /(?<!\d)(?:1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-]?)\d{3}[ .-]?\d{4}(?!\d)/g,
   /** India mobile: 10 digits from 6-9, contiguous or 5-5 (98765 43210). */
   indiaMobile: /(?<!\d)[6-9]\d{4}[ -]?\d{5}(?!\d)/g,
-  /** Without a trunk prefix, 3-5 groups of 2-4 digits (ES 612 34 56 78, IT 333 123 4567). */
-  groupedPhone: /(?<![\d.,])\d{2,4}(?:[ \t.-]\d{2,4}){2,4}(?![\d]|[.,]\d)/g,
+  /** Without a trunk prefix, 3-5 groups of 2-4 digits (ES 612 34 56 78, IT 333 123 4567); not next to a time's `10:30`. */
+  groupedPhone: /(?<![\d.,:])\d{2,4}(?:[ \t.-]\d{2,4}){2,4}(?![\d]|[.,:]\d)/g,
   /** Indian PAN: five letters (the fourth is the holder type), four digits, a letter. */
   pan: /(?<![A-Za-z0-9])[A-Za-z]{3}[ABCFGHJLPTKabcfghjlptk][A-Za-z]\d{4}[A-Za-z](?![A-Za-z0-9])/g,
 } as const;
