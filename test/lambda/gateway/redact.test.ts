@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { captureContent, keyedHash } from '../../../lambda/gateway/audit';
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
 import { ibanValid, luhnValid, redactPii, redactWithFindings, verhoeffValid } from '../../../lambda/gateway/redact';
-import { converseOutput, request, testConfig, testDeps } from './support';
+import { converseOutput, request, TENANT, testConfig, testDeps } from './support';
 
 /** Appends the Luhn check digit to `body`. */
 function withLuhn(body: string): string {
@@ -184,6 +184,17 @@ describe('content capture', () => {
     const stored = JSON.stringify(t.audit.events);
     expect(secrets.filter((value) => stored.includes(value.replace(/^["(]/, '')))).toEqual([]);
     expect(t.audit.events).toHaveLength(planted.length);
+  });
+
+  it('captures nothing, and redacts nothing, for a request refused before its reservation', async () => {
+    const planted = 'card 4111 1111 1111 1111';
+    const t = testDeps({ config: testConfig({ contentCapture: 'redacted' }) });
+    t.table.put(TENANT, 1_000_000, new Date().toISOString().slice(0, 7), 0);
+    const noBudget = await handleGatewayRequest(request({ messages: [{ role: 'user', content: planted }] }), t.deps);
+    const noRetrieval = await handleGatewayRequest(request({ messages: [{ role: 'user', content: planted }], retrieval: { topK: 3 } }), t.deps);
+    expect([noBudget.statusCode, noRetrieval.statusCode]).toEqual([429, 404]);
+    expect(t.audit.events.map((event) => [event.status, event.content])).toEqual([[429, undefined], [404, undefined]]);
+    expect(t.providerCalls()).toBe(0);
   });
 
   it('stores hashes that cannot be confirmed without the key: neither plain SHA-256 nor another key matches a candidate', () => {
