@@ -129,6 +129,13 @@ describe('redaction corpus', () => {
     expect(redactPii('ﬁne, 10\u00A0€')).toBe('fine, 10 €');
   });
 
+  it('behaves as docs/gateway.md says at its limits', () => {
+    expect(redactPii('passwordHash=abc123')).toBe('passwordHash=[CREDENTIAL]');
+    expect(redactPii('sk_test_4eC39HqLyjWDarjtT1zdp7dc ghu_16C7e42F292c6912E7710c838347Ae178B4a')).toBe('[TOKEN] [TOKEN]');
+    // A card glued between hexadecimal letters only reads as a hexadecimal word.
+    expect(redactPii('ab4111111111111111')).toBe('ab4111111111111111');
+  });
+
   it.each(NEAR_MISSES)('leaves %s readable', (text) => {
     expect(redactPii(text)).toBe(text);
   });
