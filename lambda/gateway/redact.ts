@@ -66,7 +66,7 @@ export function ibanValid(iban: string): boolean {
  * does the work.
  */
 export const REDACTION_PATTERNS = {
-  /** Unicode decimal digits that NFKC leaves alone (Devanagari, Arabic-Indic, ...). */
+  /** A non-ASCII character: the candidates for decimal digits NFKC leaves alone (Devanagari, Arabic-Indic, ...). */
   nonAscii: /[^\0-\x7F]/gu,
   decimalDigit: /^\p{Nd}$/u,
   jwt: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g,
