@@ -1,6 +1,8 @@
 /**
- * Gateway benchmark: in-process overhead per request (mocked clients), bundle size and
- * bundle load time of every function. Run with `npx tsx bench/gateway.bench.ts`.
+ * Gateway benchmark: in-process overhead per request (mocked clients), redaction time on
+ * adversarial input, bundle size and bundle load time of every function. Run with
+ * `npx tsx bench/gateway.bench.ts`, or `npx tsx bench/gateway.bench.ts redaction` for the
+ * redaction cases alone.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { build } from 'esbuild';
 import type { BedrockRuntimeApi, SageMakerRuntimeApi } from '../lambda/gateway/aws';
 import { type GatewayDeps, handleGatewayRequest } from '../lambda/gateway/core';
 import { GatewayConfig } from '../lambda/gateway/config';
+import { redactPii } from '../lambda/gateway/redact';
 
 const FUNCTIONS = {
   gateway: 'lambda/gateway/index.ts',
@@ -57,6 +60,33 @@ async function overhead(promptBytes: number, iterations: number): Promise<{ p50:
   return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
 }
 
+/** 64 KB inputs built to make a backtracking pattern work super-linearly: runs that almost match. */
+const ADVERSARIAL_KB = 64;
+const ADVERSARIAL: Record<string, (bytes: number) => string> = {
+  'digits with separators': (bytes) => '1 2-3.4/'.repeat(bytes / 8),
+  'contiguous digits': (bytes) => '7'.repeat(bytes),
+  '"a@a." runs': (bytes) => 'a@a.'.repeat(bytes / 4),
+  '"=====" runs': (bytes) => '='.repeat(bytes),
+  'base64-like run': (bytes) => 'Zm9vYmFyMTIzNDU2Nzg5MDEyMzQ1Njc4OTA+/'.repeat(Math.ceil(bytes / 36)).slice(0, bytes),
+  'word characters': (bytes) => 'tokenx_'.repeat(Math.ceil(bytes / 7)).slice(0, bytes),
+  '"-----BEGIN " headers': (bytes) => '-----BEGIN '.repeat(Math.ceil(bytes / 11)).slice(0, bytes),
+  '"eyJ-" runs': (bytes) => 'eyJ-'.repeat(bytes / 4),
+};
+
+/** Milliseconds `redactPii` takes on each adversarial input (median of 5 runs). */
+function redactionTimes(): Array<[string, number]> {
+  return Object.entries(ADVERSARIAL).map(([name, build]) => {
+    const text = build(ADVERSARIAL_KB * 1024);
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const start = process.hrtime.bigint();
+      redactPii(text);
+      runs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return [name, runs.sort((a, b) => a - b)[2]];
+  });
+}
+
 async function bundle(name: string, entry: string): Promise<{ bytes: number; loadMs: number }> {
   const outfile = path.join(mkdtempSync(path.join(tmpdir(), `bench-${name}-`)), 'index.js');
   await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', target: 'node22', outfile, legalComments: 'none', logLevel: 'silent' });
@@ -78,6 +108,8 @@ async function bundle(name: string, entry: string): Promise<{ bytes: number; loa
 }
 
 async function main(): Promise<void> {
+  for (const [name, ms] of redactionTimes()) console.log(`redaction ${ADVERSARIAL_KB} KB ${name}: ${ms.toFixed(1)} ms`);
+  if (process.argv[2] === 'redaction') return;
   for (const kb of [1, 32]) {
     const { p50, p99 } = await overhead(kb * 1024, 20_000);
     console.log(`overhead ${kb} KB prompt: p50 ${p50.toFixed(1)} us, p99 ${p99.toFixed(1)} us`);

@@ -336,7 +336,9 @@ function models(scope: RequestScope): GatewayResponse {
 /** The content field of the audit event, and why it is missing when the environment captures content. */
 async function auditContent(deps: GatewayDeps, trace: Trace, deadline: RequestDeadline): Promise<Pick<AuditEvent, 'content' | 'contentOmitted'>> {
   const mode = deps.config.contentCapture;
-  if (mode === 'none' || trace.prompt === undefined) return {};
+  // A request refused before its reservation (bad body, no route, no budget) never reached a model:
+  // nothing to capture, and no redaction or hashing work for hostile input.
+  if (mode === 'none' || trace.prompt === undefined || trace.reservationId === undefined) return {};
   if (mode === 'redacted') return { content: captureContent(mode, trace.prompt, trace.completion, { sensitive: trace.sensitive }) };
   const hashKey = await deps.contentHashKey?.get(deadline.hashKeyRemainingMs()).catch(() => undefined);
   if (!hashKey) {

@@ -10,9 +10,6 @@ import { isIPv4, isIPv6 } from 'node:net';
  * fit or did not validate; these validators are small and tested against a per-format corpus.
  */
 
-/** Any separator people put inside numbers: whitespace (incl. no-break and thin spaces), dots, dashes, slashes. */
-const SEP = '[\\s.\\-_/\\u200B\\u2060]';
-
 /** Luhn (ISO/IEC 7812) check of a digit string. */
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -49,7 +46,7 @@ const IBAN_LENGTHS: Record<string, number> = Object.fromEntries(
 /** ISO 13616 mod-97 check of an IBAN without separators. */
 export function ibanValid(iban: string): boolean {
   const upper = iban.toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(upper)) return false;
+  if (!REDACTION_PATTERNS.ibanShape.test(upper)) return false;
   const expected = IBAN_LENGTHS[upper.slice(0, 2)];
   if (expected !== undefined && expected !== upper.length) return false;
   const rearranged = upper.slice(4) + upper.slice(0, 4);
@@ -59,6 +56,158 @@ export function ibanValid(iban: string): boolean {
     for (const digit of value) remainder = (remainder * 10 + digit.charCodeAt(0) - 48) % 97;
   }
   return remainder === 1;
+}
+
+/**
+ * Every regular expression the redactor runs. Each one is linear-time on any input: it starts at a
+ * literal or behind a look-behind that only a run's first character passes, and every repetition is
+ * bounded or ends the pattern, so a failed attempt never rescans a run (the tests check each one
+ * with a ReDoS analyser). Where a pattern could not be (e-mail addresses, key blocks), a scanner
+ * does the work.
+ */
+export const REDACTION_PATTERNS = {
+  /** A non-ASCII character: the candidates for decimal digits NFKC leaves alone (Devanagari, Arabic-Indic, ...). */
+  nonAscii: /[^\0-\x7F]/gu,
+  decimalDigit: /^\p{Nd}$/u,
+  jwt: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g,
+  githubToken: /(?<![\w-])(?:gh[opsur]_[A-Za-z0-9]{30,}|github_pat_\w{30,})/g,
+  stripeKey: /(?<![\w-])[rs]k_(?:live|test)_[A-Za-z0-9]{10,}/g,
+  slackToken: /(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,}/g,
+  googleApiKey: /(?<![\w-])AIza[\w-]{35}/g,
+  /** OpenAI (`sk-`, `sk-proj-`) and Anthropic (`sk-ant-api03-`) keys. */
+  modelApiKey: /(?<![\w-])sk-[\w-]{20,}/g,
+  npmToken: /(?<![\w-])npm_[A-Za-z0-9]{36}/g,
+  /** `Authorization: Bearer <token>`: 16 or more token characters, so that prose ("bearer of") stays. */
+  bearer: /(?<![A-Za-z])((?:Bearer|BEARER|bearer)[ \t]+)[\w.~+/-]{16,}=*/g,
+  /** `Basic <base64 of user:password>`, confirmed by decoding. */
+  basic: /(?<![A-Za-z])(?:Basic|BASIC|basic)[ \t]+([A-Za-z0-9+/]{4,}={0,2})(?![\w+/=])/g,
+  /** After `://`, the `user:password@` of a URL; tried at each `://` only. */
+  urlUserinfo: /[^\s/?#@:]*:[^\s/?#@]*@/y,
+  /**
+   * The name in `name = value` where the name ends in a secret's word, in any case style (password, apiKey,
+   * aws_secret_access_key, DB_PASSWORD, "token": "..."); the name stays, the value goes. A word
+   * glued to more lowercase letters (keyboard, tokens) is not a name, and a name without a value
+   * ("password reset") stays.
+   */
+  credentialNameLower: /(?<![a-z])(?:pass(?:word|wd)|pwd|secret|token|(?:api)?key|credentials?|auth)(?![a-z])(?:[_.\-A-Z][\w.-]{0,24})?["']?[ \t]{0,8}[:=][ \t]{0,8}/g,
+  credentialNameCapitalised: /(?:Pass(?:word|wd)|Pwd|Secret|Token|Key|Credentials?|Auth)(?![a-z])(?:[_.\-A-Z][\w.-]{0,24})?["']?[ \t]{0,8}[:=][ \t]{0,8}/g,
+  credentialNameUpper: /(?<![A-Z])(?:PASS(?:WORD|WD)|PWD|SECRET|TOKEN|KEY|CREDENTIALS?|AUTH)(?![A-Z])(?:[_.-][\w.-]{0,24})?["']?[ \t]{0,8}[:=][ \t]{0,8}/g,
+  /** The value after a credential's name: quoted (to the closing quote) or up to a space or delimiter. */
+  credentialValue: /"[^"\r\n]*"?|'[^'\r\n]*'?|[^\s"',;&]+/y,
+  awsAccessKeyId: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}(?![A-Z0-9])/g,
+  /** A standalone 40-character secret access key: base64 alphabet, mixed case and a digit. */
+  awsSecretKey: /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}\d)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+  emailLocalChar: /^[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~.-]$/u,
+  emailDomainChar: /^[\p{L}\p{N}\p{M}.-]$/u,
+  /** A top-level domain: letters (or an IDN's punycode), never digits, so that `pkg@1.2.3` stays. */
+  topLevelDomain: /^(?:\p{L}[\p{L}\p{M}]{1,62}|(?:xn|XN)--[A-Za-z0-9-]{1,59})$/u,
+  ibanCandidate: /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9])+/g,
+  ibanChar: /[A-Za-z0-9]/g,
+  ibanShape: /^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/,
+  ipV6Candidate: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g,
+  ipV4Candidate: /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d]|\.\d)/g,
+  /** UUIDs and hexadecimal words (git SHAs, hashes): their digit runs are not numbers. */
+  hexWord: /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{7,64})(?![0-9A-Za-z])/g,
+  hexLetter: /[a-fA-F]/g,
+  /** International format: +CC or 00CC and what may follow in a phone number; `internationalPhone()` finds where it ends. */
+  internationalPhone: /(?<![\w+])(?:\+|00)[1-9][\d .\/()-]*/g,
+  /** Aadhaar: 12 digits, first 2-9, as 4-4-4 or contiguous, Verhoeff-valid. */
+  aadhaar: /(?<!\d)[2-9]\d{3}([ .-]?)\d{4}\1\d{4}(?!\d)/g,
+  ssn: /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/g,
+  /** Nine digits without dashes are an SSN only when the text says so just before. */
+  labelledSsn: /((?:SSN|ssn|Ssn|[Ss]ocial [Ss]ecurity|SOCIAL SECURITY)[^\d\n]{0,24})\d{3}[ -]?\d{2}[ -]?\d{4}(?!\d)/g,
+  /** Payment card candidates: digits in any grouping, up to three separators between digits. */
+  digitRun: /(?<!\d)\d(?:[\s.\-_/\u200B\u2060]{1,3}\d|\d)*/g,
+  digitGroup: /(?<!\d)\d+/g,
+  nonDigit: /\D/g,
+  /** With a trunk 0, contiguous (02079460959) or grouped (UK 020 7946 0959, FR 01 23 45 67 89, IN 098765 43210). */
+  trunkPhone: /(?<![\d+])(?:0\d{8,11}|\(?0\d{1,5}\)?(?:[ \t.\-/]\d{2,8}){1,4})(?!\d)/g,
+  /** NANP: (415) 555-2674, 415-555-2674, 415.555.2674, 4155552674, 1-800-555-0199. */
+  nanpPhone: /(?<!\d)(?:1[ .-]?)?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-]?)\d{3}[ .-]?\d{4}(?!\d)/g,
+  /** India mobile: 10 digits from 6-9, contiguous or 5-5 (98765 43210). */
+  indiaMobile: /(?<!\d)[6-9]\d{4}[ -]?\d{5}(?!\d)/g,
+  /** Without a trunk prefix, 3-5 groups of 2-4 digits (ES 612 34 56 78, IT 333 123 4567); not next to a time's `10:30`. */
+  groupedPhone: /(?<![\d.,:])\d{2,4}(?:[ \t.-]\d{2,4}){2,4}(?![\d]|[.,:]\d)/g,
+  /** Indian PAN: five letters (the fourth is the holder type), four digits, a letter. */
+  pan: /(?<![A-Za-z0-9])[A-Za-z]{3}[ABCFGHJLPTKabcfghjlptk][A-Za-z]\d{4}[A-Za-z](?![A-Za-z0-9])/g,
+} as const;
+
+const P = REDACTION_PATTERNS;
+
+/**
+ * The NFKC form of `text` with every Unicode decimal digit as its ASCII digit: fullwidth digits,
+ * no-break and narrow spaces and fullwidth `＠` become what they look like, so one set of ASCII
+ * patterns sees them. Redaction works on this copy: the captured text is its NFKC form.
+ */
+export function normalizeForDetection(text: string): string {
+  return text.normalize('NFKC').replace(P.nonAscii, (char) => {
+    if (!P.decimalDigit.test(char)) return char;
+    // Unicode encodes each script's decimal digits as a contiguous run from 0 to 9.
+    const code = char.codePointAt(0)!;
+    let zero = code;
+    while (code - zero < 9 && P.decimalDigit.test(String.fromCodePoint(zero - 1))) zero--;
+    return String((code - zero) % 10);
+  });
+}
+
+/** Private key blocks, whole: PEM (PKCS#1/#8, EC, ENCRYPTED, OPENSSH), PGP, PuTTY; unterminated ones to the end. */
+function redactKeyBlocks(text: string): string {
+  let out = '';
+  let cursor = 0;
+  let from = 0;
+  for (;;) {
+    const pem = text.indexOf('-----BEGIN ', from);
+    const putty = text.indexOf('PuTTY-User-Key-File-', from);
+    if (pem < 0 && putty < 0) break;
+    let start: number;
+    let end: number;
+    if (putty >= 0 && (pem < 0 || putty < pem)) {
+      start = putty;
+      const mac = text.indexOf('Private-MAC:', start);
+      const lineEnd = mac < 0 ? -1 : text.indexOf('\n', mac);
+      end = mac < 0 || lineEnd < 0 ? text.length : lineEnd;
+    } else {
+      start = pem;
+      // Labels are short (RFC 7468): look for the closing dashes within 80 characters only.
+      const labelEnd = text.slice(start + 11, start + 91).indexOf('-----');
+      const label = labelEnd < 0 ? '' : text.slice(start + 11, start + 11 + labelEnd);
+      if (!label.endsWith('PRIVATE KEY') && label !== 'PGP PRIVATE KEY BLOCK') { from = start + 11; continue; }
+      const footer = `-----END ${label}-----`;
+      const footerAt = text.indexOf(footer, start);
+      end = footerAt < 0 ? text.length : footerAt + footer.length;
+    }
+    out += `${text.slice(cursor, start)}[PRIVATE_KEY]`;
+    cursor = from = end;
+  }
+  return out + text.slice(cursor);
+}
+
+/**
+ * E-mail addresses, Unicode ones (ü@exämple.de) included: from each `@`, the local part to the left
+ * and the domain to the right. Neither side crosses an `@`, so each character is looked at at most
+ * twice whatever the input.
+ */
+function redactEmails(text: string): string {
+  let out = '';
+  let cursor = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', Math.max(at + 1, cursor))) {
+    let start = at;
+    while (start > cursor && P.emailLocalChar.test(text[start - 1])) start--;
+    let end = at + 1;
+    while (end < text.length && P.emailDomainChar.test(text[end])) end++;
+    while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
+    const labels = text.slice(at + 1, end).split('.');
+    if (start === at || labels.length < 2 || labels.some((label) => label.length === 0) || !P.topLevelDomain.test(labels[labels.length - 1])) continue;
+    out += `${text.slice(cursor, start)}[EMAIL]`;
+    cursor = end;
+  }
+  return out + text.slice(cursor);
+}
+
+/** Whether `token` is `Basic` credentials: base64 of printable `user:password`. */
+function isBasicCredentials(token: string): boolean {
+  const decoded = Buffer.from(token, 'base64').toString('latin1');
+  return decoded.includes(':') && [...decoded].every((char) => char >= ' ' && char <= '~');
 }
 
 /** Replaces, in each maximal candidate, the longest valid stretch of whole groups; `valid` sees the digits/characters without separators. */
@@ -85,11 +234,9 @@ function replaceGroups(text: string, candidate: RegExp, group: RegExp, valid: (c
   });
 }
 
-const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \u00A0]?[A-Za-z0-9])+/g;
-
 function redactIbans(text: string): string {
-  return text.replace(IBAN_CANDIDATE, (run) => {
-    const chars = [...run.matchAll(/[A-Za-z0-9]/g)];
+  return text.replace(P.ibanCandidate, (run) => {
+    const chars = [...run.matchAll(P.ibanChar)];
     const country = run.slice(0, 2).toUpperCase();
     const lengths = IBAN_LENGTHS[country] !== undefined ? [IBAN_LENGTHS[country]] : Array.from({ length: 20 }, (_, i) => 34 - i);
     for (const length of lengths) {
@@ -101,13 +248,8 @@ function redactIbans(text: string): string {
   });
 }
 
-const IP_V6_CANDIDATE = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g;
-const IP_V4_CANDIDATE = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d]|\.\d)/g;
-const DIGIT_RUN = new RegExp(`\\d(?:${SEP}{1,3}\\d|\\d)*`, 'g');
-const DIGIT_GROUP = /\d+/g;
-
 /** Number of digits in `text`. */
-const digitCount = (text: string) => text.replace(/\D/g, '').length;
+const digitCount = (text: string) => text.replace(P.nonDigit, '').length;
 
 /** `[PHONE]` when `run` holds `min`-`max` digits, else the run unchanged. */
 const phoneIf = (min: number, max: number) => (run: string) => {
@@ -115,64 +257,140 @@ const phoneIf = (min: number, max: number) => (run: string) => {
   return digits >= min && digits <= max ? '[PHONE]' : run;
 };
 
-const RULES: Array<[RegExp, string | ((match: string) => string)]> = [
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[PRIVATE_KEY]'],
-  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[TOKEN]'],
-  // `name = value` where the name says it is a secret: aws_secret_access_key=..., password: ..., "apiKey": "...".
-  [/[\w.-]*(?:password|passwd|pwd|secret|api[_-]?key|token|access[_-]?key|private[_-]?key|credential)[\w.-]*["']?\s*[:=]\s*["']?[^\s"',;]+/gi, '[CREDENTIAL]'],
-  // AWS access key ids (AKIA long-term, ASIA temporary, and the other IAM unique-id prefixes), glued or not.
-  [/(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}(?![A-Z0-9])/g, '[AWS_ACCESS_KEY]'],
-  // A standalone 40-character secret access key: base64 alphabet, mixed case and a digit.
-  [/(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}\d)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, '[AWS_SECRET_KEY]'],
-  [/[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu, '[EMAIL]'],
+type Rule = readonly [RegExp, string | ((match: string, ...groups: string[]) => string)];
+
+const SECRET_RULES: readonly Rule[] = [
+  [P.jwt, '[TOKEN]'],
+  [P.githubToken, '[TOKEN]'],
+  [P.stripeKey, '[TOKEN]'],
+  [P.slackToken, '[TOKEN]'],
+  [P.googleApiKey, '[TOKEN]'],
+  [P.modelApiKey, '[TOKEN]'],
+  [P.npmToken, '[TOKEN]'],
+  [P.bearer, '$1[TOKEN]'],
+  [P.basic, (match, token: string) => (isBasicCredentials(token) ? 'Basic [CREDENTIAL]' : match)],
+  [P.awsAccessKeyId, '[AWS_ACCESS_KEY]'],
+  [P.awsSecretKey, '[AWS_SECRET_KEY]'],
+];
+
+/** `name = value` credentials, for each spelling of the names: the name and separator stay, the value goes. */
+function redactCredentials(text: string): string {
+  let out = text;
+  for (const names of [P.credentialNameLower, P.credentialNameCapitalised, P.credentialNameUpper]) {
+    let next = '';
+    let cursor = 0;
+    for (const name of out.matchAll(names)) {
+      // A name inside the value just redacted ("password=token=...") is part of that value.
+      if (name.index! < cursor) continue;
+      const valueAt = name.index! + name[0].length;
+      P.credentialValue.lastIndex = valueAt;
+      const value = P.credentialValue.exec(out);
+      if (!value) continue;
+      next += `${out.slice(cursor, valueAt)}[CREDENTIAL]`;
+      cursor = valueAt + value[0].length;
+    }
+    out = next + out.slice(cursor);
+  }
+  return out;
+}
+
+/**
+ * `scheme://user:password@host` with the user and password replaced. Each attempt starts at a
+ * `://` and stops at the next `/`, so attempts never overlap.
+ */
+function redactUrlUserinfo(text: string): string {
+  let out = '';
+  let cursor = 0;
+  for (let at = text.indexOf('://'); at >= 0; at = text.indexOf('://', Math.max(at + 3, cursor))) {
+    P.urlUserinfo.lastIndex = at + 3;
+    const userinfo = P.urlUserinfo.exec(text);
+    if (!userinfo) continue;
+    out += `${text.slice(cursor, at + 3)}[CREDENTIAL]@`;
+    cursor = at + 3 + userinfo[0].length;
+  }
+  return out + text.slice(cursor);
+}
+
+/**
+ * `[PHONE]` for the international number `run` starts with: 8-15 digits (E.164), in groups no more
+ * than three characters apart (`+44 (0)20 7946 0959`); what follows it stays for the other rules.
+ */
+function internationalPhone(run: string): string {
+  let digits = 0;
+  let end = 0;
+  for (const group of run.matchAll(P.digitGroup)) {
+    if (end > 0 && group.index! - end > 3) break;
+    if (digits + group[0].length > 15) break;
+    digits += group[0].length;
+    end = group.index! + group[0].length;
+  }
+  return digits >= 8 ? `[PHONE]${run.slice(end)}` : run;
+}
+
+const IP_RULES: readonly Rule[] = [
+  [P.ipV6Candidate, (m) => (isIPv6(m) ? '[IP_ADDRESS]' : m)],
+  [P.ipV4Candidate, (m) => (isIPv4(m) ? '[IP_ADDRESS]' : m)],
 ];
 
 /** After IBANs (whose digit groups look like phone and card numbers), before cards and national phones. */
-const NUMBER_RULES: Array<[RegExp, string | ((match: string) => string)]> = [
-  [IP_V6_CANDIDATE, (m) => (isIPv6(m) ? '[IP_ADDRESS]' : m)],
-  [IP_V4_CANDIDATE, (m) => (isIPv4(m) ? '[IP_ADDRESS]' : m)],
-  // International format: +CC or 00CC, then 6-14 more digits in any grouping (E.164 allows 15 in all).
-  [/(?<![\w+])(?:\+|00)[1-9](?:[\s.\-/]{0,2}\(?\d\)?){7,14}(?!\d)/g, '[PHONE]'],
-  // Aadhaar: 12 digits, first 2-9, as 4-4-4 or contiguous, Verhoeff-valid.
-  [/(?<!\d)[2-9]\d{3}([\s.-]?)\d{4}\1\d{4}(?!\d)/g, (m) => (verhoeffValid(m.replace(/\D/g, '')) ? '[AADHAAR]' : m)],
-  [/(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/g, '[SSN]'],
+const ID_RULES: readonly Rule[] = [
+  [P.internationalPhone, internationalPhone],
+  [P.aadhaar, (m) => (verhoeffValid(m.replace(P.nonDigit, '')) ? '[AADHAAR]' : m)],
+  [P.ssn, '[SSN]'],
+  [P.labelledSsn, '$1[SSN]'],
 ];
 
 /** National phone formats of the EU (incl. the UK), India and the US; a line break ends a number. */
-const PHONE_RULES: Array<[RegExp, (match: string) => string]> = [
-  // With a trunk 0 (UK 020 7946 0959, DE 030 1234567, FR 01 23 45 67 89, IN 011 2345 6789, 098765 43210).
-  [/(?<![\d+])\(?0\d{1,4}\)?(?:[ \t\u00A0\u202F.\-/]?\d{2,6}){1,4}(?!\d)/g, phoneIf(9, 12)],
-  // NANP: (415) 555-2674, 415-555-2674, 415.555.2674, 4155552674, 1-800-555-0199.
-  [/(?<!\d)(?:1[\s.-]?)?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[\s.-]?)\d{3}[\s.-]?\d{4}(?!\d)/g, () => '[PHONE]'],
-  // India mobile: 10 digits from 6-9, contiguous or 5-5 (98765 43210).
-  [/(?<!\d)[6-9]\d{4}[\s-]?\d{5}(?!\d)/g, () => '[PHONE]'],
-  // Numbers without a trunk prefix in 3-5 groups of 2-4 digits (ES 612 34 56 78, IT 333 123 4567).
-  [/(?<![\d.,])\d{2,4}(?:[ \t\u00A0\u202F.-]\d{2,4}){2,4}(?![\d]|[.,]\d)/g, phoneIf(9, 12)],
+const PHONE_RULES: readonly Rule[] = [
+  [P.trunkPhone, phoneIf(9, 12)],
+  [P.nanpPhone, '[PHONE]'],
+  [P.indiaMobile, '[PHONE]'],
+  [P.groupedPhone, phoneIf(9, 12)],
 ];
 
-const LATE_RULES: Array<[RegExp, string]> = [
-  // Indian PAN: five letters (the fourth is the holder type), four digits, a letter.
-  [/(?<![A-Za-z0-9])[A-Za-z]{3}[ABCFGHJLPTKabcfghjlptk][A-Za-z]\d{4}[A-Za-z](?![A-Za-z0-9])/g, '[PAN]'],
-];
-
-function apply(text: string, rules: ReadonlyArray<[RegExp, string | ((match: string) => string)]>): string {
+function apply(text: string, rules: readonly Rule[]): string {
   let out = text;
   for (const [pattern, replacement] of rules) out = out.replace(pattern, replacement as string);
   return out;
 }
 
+/** Whether a hexadecimal word is an identifier (UUID, SHA) rather than a number glued to a letter or two. */
+function isHexIdentifier(word: string): boolean {
+  return word.includes('-') || (word.match(P.hexLetter)?.length ?? 0) >= 2;
+}
+
+/** Card, phone and national-id numbers, outside UUIDs and hexadecimal words. */
+function redactNumbers(text: string): string {
+  const redact = (segment: string) => {
+    let out = apply(segment, ID_RULES);
+    // Payment cards: 12-19 digits in any grouping, glued to letters or not, Luhn-valid.
+    out = replaceGroups(out, P.digitRun, P.digitGroup, luhnValid, '[CARD_NUMBER]', 12, 19);
+    return apply(out, PHONE_RULES);
+  };
+  let out = '';
+  let cursor = 0;
+  for (const word of text.matchAll(P.hexWord)) {
+    if (!isHexIdentifier(word[0])) continue;
+    out += redact(text.slice(cursor, word.index)) + word[0];
+    cursor = word.index! + word[0].length;
+  }
+  return out + redact(text.slice(cursor));
+}
+
 /**
- * `text` with keys, credentials, tokens, e-mail and IP addresses, IBANs, Aadhaar, SSN, payment
- * card, phone and PAN numbers replaced by type tags.
+ * `text` (in NFKC form) with private keys, tokens, credentials, e-mail and IP addresses, IBANs,
+ * Aadhaar, SSN, payment card, phone and PAN numbers replaced by type tags.
  */
 export function redactPii(text: string): string {
-  let out = apply(text, RULES);
+  let out = redactKeyBlocks(normalizeForDetection(text));
+  out = apply(out, SECRET_RULES);
+  out = redactUrlUserinfo(out);
+  out = redactCredentials(out);
+  out = redactEmails(out);
   out = redactIbans(out);
-  out = apply(out, NUMBER_RULES);
-  // Payment cards: 12-19 digits in any grouping, glued to letters or not, Luhn-valid.
-  out = replaceGroups(out, DIGIT_RUN, DIGIT_GROUP, luhnValid, '[CARD_NUMBER]', 12, 19);
-  out = apply(out, PHONE_RULES);
-  return apply(out, LATE_RULES);
+  out = apply(out, IP_RULES);
+  out = redactNumbers(out);
+  return out.replace(P.pan, '[PAN]');
 }
 
 /**

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { captureContent, keyedHash } from '../../../lambda/gateway/audit';
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
 import { ibanValid, luhnValid, redactPii, redactWithFindings, verhoeffValid } from '../../../lambda/gateway/redact';
-import { converseOutput, request, testConfig, testDeps } from './support';
+import { converseOutput, request, TENANT, testConfig, testDeps } from './support';
 
 /** Appends the Luhn check digit to `body`. */
 function withLuhn(body: string): string {
@@ -31,6 +31,14 @@ const CORPUS: Record<string, string[]> = {
   card: [
     '4111 1111 1111 1111', '4111-1111-1111-1111', '4111.1111.1111.1111', '4111\u00A01111\u00A01111\u00A01111', '4111\u202F1111\u202F1111\u202F1111',
     '4111111111111111', '5500 0000 0000 0004', '3782 822463 10005', '6011 0009 9013 9424', '4000 0566 5566 5556',
+    '4111/1111/1111/1111', '4111.1111-1111\u00A01111', '4111 - 1111 - 1111 - 1111', '4111\u20091111\u20091111\u20091111',
+  ],
+  token: [
+    'ghp_16C7e42F292c6912E7710c838347Ae178B4a', 'gho_16C7e42F292c6912E7710c838347Ae178B4a', 'ghs_16C7e42F292c6912E7710c838347Ae178B4a',
+    'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd',
+    'sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'rk_live_51H8abcdefGHIJKLmnop', 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
+    'xoxp-123456789012-abcdefABCDEF', 'AIzaSyA-1234567890abcdefghijklmnopqrstu', 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789',
+    'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789-ABCDEF', 'npm_abcdefghijklmnopqrstuvwxyz0123456789',
   ],
   awsAccessKey: ['AKIAIOSFODNN7EXAMPLE', 'ASIAY34FZKBOKMUTVV7A', 'AKIA2OGYBAH6STMMNXNN'],
   awsSecretKey: ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY'],
@@ -46,11 +54,38 @@ const CORPUS: Record<string, string[]> = {
   credential: ['aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'password: hunter2', '"apiKey": "sk_live_abcdef123456"'],
 };
 
+/** Text with a secret in it, and the secret, which must not survive redaction. */
+const SECRETS: Array<[string, string, string]> = [
+  ['credential', 'key=Zx81qQ', 'Zx81qQ'], ['credential', 'token: "tok en 42"', 'tok en 42'], ['credential', "secret='s3cr3t!'", 's3cr3t!'],
+  ['credential', '{"password": "correct horse"}', 'correct horse'], ['credential', 'passwd=hunter2', 'hunter2'], ['credential', '?pwd=p4ss&x=1', 'p4ss'],
+  ['credential', 'DB_PASSWORD=Secr3tValue', 'Secr3tValue'], ['credential', 'clientSecret = "abc123xyz"', 'abc123xyz'], ['credential', 'api_key:k-998877', 'k-998877'],
+  ['credential', 'Authorization: Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA=='], ['token', 'Authorization: Bearer eyXabc123.def456-ghi789_jkl', 'eyXabc123.def456-ghi789_jkl'],
+  ['credential', 'postgres://admin:S3cret@db.internal:5432/app', 'admin:S3cret'], ['credential', 'https://user:pa55@example.com/x', 'user:pa55'],
+  ['privateKey', 'a\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234\nabcdEFGH5678\n-----END RSA PRIVATE KEY-----\nb', 'MIIEowIBAAKCAQEA1234'],
+  ['privateKey', '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0w\n-----END ENCRYPTED PRIVATE KEY-----', 'MIIFHDBOBgkqhkiG9w0BBQ0w'],
+  ['privateKey', '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk\n-----END EC PRIVATE KEY-----', 'MHcCAQEEIBkg4LVWM9nuwNSk'],
+  ['privateKey', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAA'],
+  ['privateKey', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B (cut off', 'MIIEvQIBADANBgkqhkiG9w0B'],
+  ['privateKey', '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0abcdEFGH\n=kc8A\n-----END PGP PRIVATE KEY BLOCK-----', 'lQOYBF0abcdEFGH'],
+  ['privateKey', 'PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 1\nAAAAC3NzaC1lZDI1\nPrivate-Lines: 1\nAAAAIGtleXNlY3JldA\nPrivate-MAC: 5e7b1c2d\nafter', 'AAAAIGtleXNlY3JldA'],
+  ['ssn', 'SSN: 123456789', '123456789'], ['ssn', 'social security number 123 45 6789', '123 45 6789'],
+  ['card', 'pay \uFF14\uFF11\uFF11\uFF11 \uFF11\uFF11\uFF11\uFF11 \uFF11\uFF11\uFF11\uFF11 \uFF11\uFF11\uFF11\uFF11', '\uFF11\uFF11\uFF11\uFF11'],
+  ['card', 'ref4111111111111111x', '4111111111111111'], ['phone', 'call \u096F\u096E\u096D\u096C\u096B \u096A\u096B\u0968\u0967\u0966', '\u096A\u096B\u0968\u0967\u0966'],
+  ['email', 'write ü@exämple.de now', 'exämple'], ['email', 'mail jürgen.müller@bücher.example', 'jürgen'], ['email', 'mail ops@xn--bcher-kva.example', 'xn--bcher-kva'],
+  ['email', 'mail ops\uFF20example.com', 'ops'],
+  ['phone', 'NL +31 20 123 4567', '123 4567'], ['phone', 'NL 020-123 4567', '123 4567'], ['phone', 'IE +353 1 234 5678', '234 5678'], ['phone', 'IE (01) 234 5678', '234 5678'],
+  ['phone', 'DE +49 30 123456', '123456'], ['phone', 'IN 098765 43210', '43210'],
+];
+
 /** Text that looks like the formats above and must stay readable. */
 const NEAR_MISSES = [
   'order 4111 1111 1111 1112', 'order 1234567890123', 'ref 1234-5678-9012-3457', 'XX12 ABCD EFGH IJKL', 'DE00ABCDEFGHIJKLMNOPQR',
   'on 2026-11-23 at 10:30:00', 'version 1.2.3 and 300.1.1.1', 'call me at 12:30', 'order 12345', 'price 1,299.00', 'AKIA1234',
   `${withVerhoeff('23456789012').slice(0, 11)}${(Number(withVerhoeff('23456789012').slice(11)) + 1) % 10} is not an Aadhaar`, 'ABCDE1234', 'user at example dot com',
+  '2026-11-23T10:30:00Z', '2026-11-23 10:30:00.123+01:00', 'v10.24.1 and 2.3.4-beta.1', '123e4567-e89b-12d3-a456-426614174000', '550e8400-e29b-41d4-a716-446655440000',
+  'commit 3f1a9c2d8e7b6a5f4c3d2e1f0a9b8c7d6e5f4a3b', 'fixed in 9fceb02', 'price €1.299,00 or $12,345.67', 'room 101, 3 guests, 42 nights', 'order 123456789',
+  'the keyboard: a US layout', 'password reset', 'Please use the password reset link', 'a token of thanks', 'the key to success', 'npm i lodash@4.17.21',
+  'Bearer of bad news', 'Basic instructions', 'see https://example.com/a:b',
 ];
 
 describe('redaction corpus', () => {
@@ -66,6 +101,39 @@ describe('redaction corpus', () => {
   it('glues no separator-free card, key or id to letters without noticing', () => {
     expect(redactPii('card4111111111111111exp')).toBe('card[CARD_NUMBER]exp');
     expect(redactPii('keyAKIAIOSFODNN7EXAMPLEend')).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it.each(SECRETS)('removes the %s in %j', (_format, text, secret) => {
+    for (const around of [text, `see ${text} now`, `${text}\n${text}`]) expect(redactPii(around)).not.toContain(secret);
+  });
+
+  it('removes a private key block whole, and only the block', () => {
+    expect(redactPii('a\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\nb')).toBe('a\n[PRIVATE_KEY]\nb');
+    expect(redactPii('x -----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY----- y')).toBe('x -----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY----- y');
+  });
+
+  it('keeps the name of a credential and removes its value', () => {
+    expect(redactPii('aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY rest')).toBe('aws_secret_access_key=[CREDENTIAL] rest');
+    expect(redactPii('{"password": "correct horse", "user": "x"}')).toBe('{"password": [CREDENTIAL], "user": "x"}');
+    expect(redactPii('db postgres://admin:S3cret@db.internal/app')).toBe('db postgres://[CREDENTIAL]@db.internal/app');
+  });
+
+  it('takes a 9-digit number for an SSN only when the text says SSN just before', () => {
+    expect(redactPii('SSN 123456789')).toBe('SSN [SSN]');
+    expect(redactPii('order 123456789')).toBe('order 123456789');
+  });
+
+  it('redacts the NFKC form of the text: fullwidth and other Unicode digits are read as digits, the capture keeps the normalised text', () => {
+    expect(redactPii('Ｃａｒｄ ４１１１ １１１１ １１１１ １１１１')).toBe('Card [CARD_NUMBER]');
+    expect(redactPii('call \u096F\u096E\u096D\u096C\u096B \u096A\u096B\u0968\u0967\u0966')).toBe('call [PHONE]');
+    expect(redactPii('ﬁne, 10\u00A0€')).toBe('fine, 10 €');
+  });
+
+  it('behaves as docs/gateway.md says at its limits', () => {
+    expect(redactPii('passwordHash=abc123')).toBe('passwordHash=[CREDENTIAL]');
+    expect(redactPii('sk_test_4eC39HqLyjWDarjtT1zdp7dc ghu_16C7e42F292c6912E7710c838347Ae178B4a')).toBe('[TOKEN] [TOKEN]');
+    // A card glued between hexadecimal letters only reads as a hexadecimal word.
+    expect(redactPii('ab4111111111111111')).toBe('ab4111111111111111');
   });
 
   it.each(NEAR_MISSES)('leaves %s readable', (text) => {
@@ -111,7 +179,8 @@ describe('redaction corpus', () => {
 });
 
 describe('content capture', () => {
-  const planted = Object.values(CORPUS).flat();
+  const planted = [...Object.values(CORPUS).flat(), ...SECRETS.map(([, text]) => text)];
+  const secrets = [...Object.values(CORPUS).flat(), ...SECRETS.map(([, , secret]) => secret)];
 
   it('lets 0 planted values of the corpus survive redacted capture, in the prompt or the answer', async () => {
     const t = testDeps({ config: testConfig({ contentCapture: 'redacted' }) });
@@ -120,8 +189,19 @@ describe('content capture', () => {
       await handleGatewayRequest(request({ messages: [{ role: 'user', content: `my data: ${value} please` }] }), t.deps);
     }
     const stored = JSON.stringify(t.audit.events);
-    expect(planted.filter((value) => stored.includes(value.replace(/^["(]/, '')))).toEqual([]);
+    expect(secrets.filter((value) => stored.includes(value.replace(/^["(]/, '')))).toEqual([]);
     expect(t.audit.events).toHaveLength(planted.length);
+  });
+
+  it('captures nothing, and redacts nothing, for a request refused before its reservation', async () => {
+    const planted = 'card 4111 1111 1111 1111';
+    const t = testDeps({ config: testConfig({ contentCapture: 'redacted' }) });
+    t.table.put(TENANT, 1_000_000, new Date().toISOString().slice(0, 7), 0);
+    const noBudget = await handleGatewayRequest(request({ messages: [{ role: 'user', content: planted }] }), t.deps);
+    const noRetrieval = await handleGatewayRequest(request({ messages: [{ role: 'user', content: planted }], retrieval: { topK: 3 } }), t.deps);
+    expect([noBudget.statusCode, noRetrieval.statusCode]).toEqual([429, 404]);
+    expect(t.audit.events.map((event) => [event.status, event.content])).toEqual([[429, undefined], [404, undefined]]);
+    expect(t.providerCalls()).toBe(0);
   });
 
   it('stores hashes that cannot be confirmed without the key: neither plain SHA-256 nor another key matches a candidate', () => {

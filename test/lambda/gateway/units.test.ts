@@ -14,7 +14,7 @@ describe('redactPii', () => {
     ['card 4111 1111 1111 1111 exp', 'card [CARD_NUMBER] exp'],
     ['iban DE89370400440532013000', 'iban [IBAN]'],
     ['key AKIAIOSFODNN7EXAMPLE', 'key [AWS_ACCESS_KEY]'],
-    ['password: hunter2', '[CREDENTIAL]'],
+    ['password: hunter2', 'password: [CREDENTIAL]'],
     ['aadhaar 2345 6789 0124', 'aadhaar [AADHAAR]'],
     ['ssn 123-45-6789', 'ssn [SSN]'],
     ['from 10.0.12.7', 'from [IP_ADDRESS]'],
