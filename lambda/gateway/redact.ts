@@ -109,6 +109,8 @@ export const REDACTION_PATTERNS = {
   /** UUIDs and hexadecimal words (git SHAs, hashes): their digit runs are not numbers. */
   hexWord: /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{7,64})(?![0-9A-Za-z])/g,
   hexLetter: /[a-fA-F]/g,
+  /** A contiguous 12-19 digit run inside a hexadecimal word: a card glued to hex letters (`fee4111...`), when Luhn-valid. */
+  hexWordDigitRun: /(?<!\d)\d{12,19}(?!\d)/g,
   /** International format: +CC or 00CC and what may follow in a phone number; `internationalPhone()` finds where it ends. */
   internationalPhone: /(?<![\w+])(?:\+|00)[1-9][\d .\/()-]*/g,
   /** Aadhaar: 12 digits, first 2-9, as 4-4-4 or contiguous, Verhoeff-valid. */
@@ -359,7 +361,7 @@ function isHexIdentifier(word: string): boolean {
   return word.includes('-') || (word.match(P.hexLetter)?.length ?? 0) >= 2;
 }
 
-/** Card, phone and national-id numbers, outside UUIDs and hexadecimal words. */
+/** Card, phone and national-id numbers; inside UUIDs and hexadecimal words, card numbers only. */
 function redactNumbers(text: string): string {
   const redact = (segment: string) => {
     let out = apply(segment, ID_RULES);
@@ -371,7 +373,9 @@ function redactNumbers(text: string): string {
   let cursor = 0;
   for (const word of text.matchAll(P.hexWord)) {
     if (!isHexIdentifier(word[0])) continue;
-    out += redact(text.slice(cursor, word.index)) + word[0];
+    // A card number must never be stored: inside an identifier its Luhn-valid digit run still goes
+    // (a SHA is cut now and then, 13+ digits in a row that pass Luhn; a card is never kept).
+    out += redact(text.slice(cursor, word.index)) + word[0].replace(P.hexWordDigitRun, (run) => (luhnValid(run) ? '[CARD_NUMBER]' : run));
     cursor = word.index! + word[0].length;
   }
   return out + redact(text.slice(cursor));

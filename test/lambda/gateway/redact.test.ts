@@ -132,8 +132,9 @@ describe('redaction corpus', () => {
   it('behaves as docs/gateway.md says at its limits', () => {
     expect(redactPii('passwordHash=abc123')).toBe('passwordHash=[CREDENTIAL]');
     expect(redactPii('sk_test_4eC39HqLyjWDarjtT1zdp7dc ghu_16C7e42F292c6912E7710c838347Ae178B4a')).toBe('[TOKEN] [TOKEN]');
-    // A card glued between hexadecimal letters only reads as a hexadecimal word.
-    expect(redactPii('ab4111111111111111')).toBe('ab4111111111111111');
+    // A number glued to hexadecimal letters reads as a hexadecimal word: only a card inside it goes.
+    expect(redactPii('ab4111111111111111cd fee4111111111111111')).toBe('ab[CARD_NUMBER]cd fee[CARD_NUMBER]');
+    expect(redactPii('ab4111111111111112cd ab+44207946095cd')).toBe('ab4111111111111112cd ab+44207946095cd');
   });
 
   it.each(NEAR_MISSES)('leaves %s readable', (text) => {
