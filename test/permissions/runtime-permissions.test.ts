@@ -1,6 +1,6 @@
 import type { StackTemplate } from '../support/permissions/cfn-model';
 import { covers, discoverEdges, type RequiredEdge, type UnverifiedEdge } from '../support/permissions/discover';
-import { EnvironmentModel, type PolicyDocument } from '../support/permissions/environment-model';
+import { DEFAULT_ENDPOINT_POLICY, EnvironmentModel, type PolicyDocument } from '../support/permissions/environment-model';
 import { roleUsage, type RoleUsage } from '../support/permissions/least-privilege';
 import { synthesizeEnvironmentModels } from '../support/permissions/platform';
 import { ASSERTED_CONTEXT, type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type KmsDeclarationProblem, type UncontractedFunction } from '../support/permissions/simulate';
@@ -22,7 +22,7 @@ async function evaluateAll(checks: CallCheck[]): Promise<CallResult[]> {
 }
 
 function table(results: CallResult[]): string {
-  return results.map((r) => [r.check.environment, r.check.caller.label, r.check.operation, r.check.action, r.check.resource, r.decision].join(' | ')).join('\n');
+  return results.map((r) => [r.check.environment, r.check.caller.label, r.check.operation, r.check.action, r.check.resource, r.check.endpoint?.resource.logicalId ?? '-', r.decision].join(' | ')).join('\n');
 }
 
 describe('runtime permissions of every default environment', () => {
@@ -59,7 +59,7 @@ describe('runtime permissions of every default environment', () => {
     const roles = process.env.PAVED_ROAD_PERMISSIONS_TABLE === 'full'
       ? `\nRoles (environment | role | granted | used | unused, justified)\n${usage.map((u) => `${u.environment} | ${u.role.logicalId} | ${u.granted.length} | ${u.granted.length - u.unused.length} | ${u.justified.join(', ') || '-'}`).join('\n')}\n`
       : '';
-    process.stdout.write(`\nRuntime permissions (environment | caller | operation | action | resource | decision)\n${counts.join('\n')}\n${table(shown)}\n${roles}`);
+    process.stdout.write(`\nRuntime permissions (environment | caller | operation | action | resource | VPC endpoint | decision)\n${counts.join('\n')}\n${table(shown)}\n${roles}`);
   });
 
   it('allows every contracted call and every declared service operation: 0 denied', () => {
@@ -166,6 +166,8 @@ describe('runtime permissions of every default environment', () => {
     }
     const services = (label: RegExp) => [...new Set(fromVpc.filter((c) => c.environment === 'eu-prod' && label.test(c.caller.label)).map((c) => c.endpoint!.serviceName))].sort();
     expect(services(/^GatewayHandler/)).toEqual(['bedrock-runtime', 'dynamodb', 'lambda', 's3', 'sagemaker.runtime'].map((name) => `com.amazonaws.eu-central-1.${name}`));
+    // No endpoint of the default environments sets a policy: AWS's default full-access policy applies.
+    expect(fromVpc.every((c) => c.endpoint!.policy === DEFAULT_ENDPOINT_POLICY)).toBe(true);
     // The OpenSearch domain sits in the VPC: its HTTP calls pass through no endpoint.
     expect(checks.filter((c) => c.action.startsWith('es:')).every((c) => !c.endpoint && !('aws:SourceVpce' in c.context))).toBe(true);
   });
