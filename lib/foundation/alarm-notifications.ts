@@ -17,7 +17,8 @@ export interface AlarmNotificationOptions {
  * Notifies `topic` when `alarm` goes into ALARM (and back to OK when asked), and declares the
  * write: CloudWatch publishes as its service principal, with the alarm as `aws:SourceArn` and
  * the account as `aws:SourceAccount`; for a KMS-encrypted topic SNS asks KMS for a data key on
- * CloudWatch's behalf, which the topic key's policy must allow.
+ * CloudWatch's behalf, in the topic's encryption context (`aws:sns:topicArn`), which the topic
+ * key's policy must allow.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html
  * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
  */
@@ -36,7 +37,7 @@ export function addAlarmNotification(alarm: cloudwatch.Alarm, topic: sns.ITopic,
       action: 'sns:Publish',
       resource: topic.topicArn,
       context: source,
-      ...(topic.masterKey ? { kms: { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], viaService: 'sns' } } : {}),
+      ...(topic.masterKey ? { kms: { actions: ['kms:GenerateDataKey', 'kms:Decrypt'], viaService: 'sns', encryptionContext: { 'aws:sns:topicArn': topic.topicArn } } } : {}),
     }],
   });
 }

@@ -151,18 +151,30 @@ export class Foundation extends Construct {
   private createAlarmTopic(): sns.Topic {
     const key = this.keyFor(DataClass.INTERNAL);
     const account = this.environment.account;
+    const stack = Stack.of(this);
+    // A fixed name lets the key policy name the topic's ARN: a reference to the topic from the key
+    // it is encrypted with would be a circular dependency.
+    const topicName = `${stack.stackName}-alarms`;
+    const topicArn = stack.formatArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
     const topic = new sns.Topic(this, 'AlarmTopic', {
+      topicName,
       displayName: `paved-road ${this.environment.name} alarms`,
       masterKey: key,
       enforceSSL: true,
     });
-    // CloudWatch publishes alarm notifications into the encrypted topic.
+    // SNS asks KMS for the topic's data key on CloudWatch's behalf, through SNS and in the topic's
+    // encryption context: the key serves CloudWatch for this topic only. Whether that KMS request
+    // carries aws:SourceAccount / aws:SourceArn is not documented, so the key does not rely on them.
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+    // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
     key.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      conditions: { StringEquals: { 'kms:ViaService': `sns.${this.environment.region}.amazonaws.com`, 'kms:EncryptionContext:aws:sns:topicArn': topicArn } },
     }));
+    // The topic policy's confused-deputy condition is the one CloudWatch documents for alarm actions.
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html
     topic.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['sns:Publish'],

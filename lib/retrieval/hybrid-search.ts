@@ -1,7 +1,6 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
@@ -19,6 +18,7 @@ import { PavedRoadError } from '../core/errors';
 import type { Foundation } from '../foundation/foundation';
 import { declareServiceOperations, ServiceCaller } from '../permissions/service-operations';
 import { InvocationMode, PavedRoadFunction } from '../serverless/paved-road-function';
+import { EncryptedQueueTarget } from './encrypted-queue-target';
 import { HybridFusion } from './hybrid-fusion';
 import { type SearchInstanceType, type SearchSizing, sizeSearchDomain } from './sizing';
 
@@ -413,13 +413,20 @@ export class HybridSearch extends Construct implements IHybridSearch {
     }
 
     const queueKey = foundation.keyFor(DataClass.CONFIDENTIAL);
+    // Fixed names, so that the key policy can name each queue's ARN (see EncryptedQueueTarget).
+    const queueName = (id: string) => Names.uniqueResourceName(this, { maxLength: 80 - id.length - 1, separator: '-' }) + `-${id}`;
+    const deadLettersName = queueName('IngestionDeadLetters');
+    const ingestionName = queueName('IngestionQueue');
+    const queueArn = (name: string) => Stack.of(this).formatArn({ service: 'sqs', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME });
     this.ingestionDeadLetters = new sqs.Queue(this, 'IngestionDeadLetters', {
+      queueName: deadLettersName,
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: queueKey,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     this.ingestionQueue = new sqs.Queue(this, 'IngestionQueue', {
+      queueName: ingestionName,
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: queueKey,
       enforceSSL: true,
@@ -435,7 +442,12 @@ export class HybridSearch extends Construct implements IHybridSearch {
         detailType: ['Object Created', 'Object Deleted'],
         detail: { bucket: { name: [curatedBucket.bucketName] } },
       },
-      targets: [new targets.SqsQueue(this.ingestionQueue, { deadLetterQueue: this.ingestionDeadLetters, retryAttempts: 10, maxEventAge: Duration.hours(24) })],
+      targets: [new EncryptedQueueTarget({ queue: this.ingestionQueue, literalArn: queueArn(ingestionName) }, {
+        key: queueKey,
+        deadLetterQueue: { queue: this.ingestionDeadLetters, literalArn: queueArn(deadLettersName) },
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(24),
+      })],
     });
     // EventBridge sends to the target and to the rule's dead-letter queue as its service
     // principal, naming the rule; SQS asks KMS for the data key on its behalf.

@@ -124,3 +124,38 @@ describe('Foundation (dev)', () => {
     for (const key of Object.values(template.findResources('AWS::KMS::Key'))) expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
   });
 });
+
+describe('Foundation alarm topic', () => {
+  const environment = resolveEnvironment({ name: 'eu-prod', account: '111111111111', region: 'eu-central-1', zone: ResidencyZone.EU, stage: Stage.PROD });
+  const stack = new Stack(testApp(), 'Foundation', { env: { account: environment.account, region: environment.region } });
+  bindEnvironment(stack, environment);
+  const foundation = new Foundation(stack, 'Foundation', { environment });
+  const topicLogicalId = stack.getLogicalId(foundation.alarmTopic.node.defaultChild as never);
+  const template = Template.fromStack(stack);
+  const topicArn = 'arn:aws:sns:eu-central-1:111111111111:Foundation-alarms';
+  const statementsFor = (service: string) => Object.values(template.findResources('AWS::KMS::Key'))
+    .flatMap((key) => key.Properties.KeyPolicy.Statement as Array<{ Principal?: { Service?: string }; Condition?: unknown; Action: unknown }>)
+    .filter((statement) => statement.Principal?.Service === service);
+
+  it('names the topic, so that its key policy can name the topic ARN', () => {
+    expect(template.toJSON().Resources[topicLogicalId].Properties.TopicName).toBe('Foundation-alarms');
+  });
+
+  // SNS calls KMS for CloudWatch through SNS, in the topic's encryption context; the KMS request is
+  // not documented to carry aws:SourceAccount (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+  it('lets CloudWatch use the topic key only through SNS and for the alarm topic', () => {
+    expect(statementsFor('cloudwatch.amazonaws.com')).toEqual([{
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:ViaService': 'sns.eu-central-1.amazonaws.com', 'kms:EncryptionContext:aws:sns:topicArn': topicArn } },
+    }]);
+  });
+
+  it('lets CloudWatch publish to the topic only for this account', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } } })]) },
+    });
+  });
+});

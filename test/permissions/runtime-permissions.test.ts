@@ -1,9 +1,9 @@
 import type { StackTemplate } from '../support/permissions/cfn-model';
 import { covers, discoverEdges, type RequiredEdge, type UnverifiedEdge } from '../support/permissions/discover';
-import { EnvironmentModel, type PolicyDocument } from '../support/permissions/environment-model';
+import { DEFAULT_ENDPOINT_POLICY, EnvironmentModel, type PolicyDocument } from '../support/permissions/environment-model';
 import { roleUsage, type RoleUsage } from '../support/permissions/least-privilege';
 import { synthesizeEnvironmentModels } from '../support/permissions/platform';
-import { type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type KmsDeclarationProblem, type UncontractedFunction } from '../support/permissions/simulate';
+import { ASSERTED_CONTEXT, type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type KmsDeclarationProblem, type UncontractedFunction } from '../support/permissions/simulate';
 
 /*
  * The runtime-permission simulation (docs/runtime-permissions.md, docs/adr/0006): every call of
@@ -13,6 +13,7 @@ import { type CallCheck, type CallResult, collectChecks, describeCheck, evaluate
  */
 
 const ALLOWED = /^Allowed/;
+const ASSERTED = /^Allowed \(asserted context: /;
 
 async function evaluateAll(checks: CallCheck[]): Promise<CallResult[]> {
   const results: CallResult[] = [];
@@ -21,7 +22,7 @@ async function evaluateAll(checks: CallCheck[]): Promise<CallResult[]> {
 }
 
 function table(results: CallResult[]): string {
-  return results.map((r) => [r.check.environment, r.check.caller.label, r.check.operation, r.check.action, r.check.resource, r.decision].join(' | ')).join('\n');
+  return results.map((r) => [r.check.environment, r.check.caller.label, r.check.operation, r.check.action, r.check.resource, r.check.endpoint?.resource.logicalId ?? '-', r.decision].join(' | ')).join('\n');
 }
 
 describe('runtime permissions of every default environment', () => {
@@ -49,15 +50,16 @@ describe('runtime permissions of every default environment', () => {
     if (!results) return;
     const counts = models.map((model) => {
       const own = results.filter((r) => r.check.environment === model.name);
-      const unverified = own.filter((r) => r.decision !== 'Allowed' && ALLOWED.test(r.decision)).length;
-      return `${model.name}: ${own.length} calls, ${own.filter((r) => r.decision === 'Allowed').length} allowed, ${unverified} allowed by identity policy only (resource policy unverified), ${own.filter((r) => !ALLOWED.test(r.decision)).length} denied`;
+      const unverified = own.filter((r) => r.check.externalResourcePolicy && ALLOWED.test(r.decision)).length;
+      const asserted = own.filter((r) => ASSERTED.test(r.decision)).length;
+      return `${model.name}: ${own.length} calls, ${own.filter((r) => r.decision === 'Allowed').length} allowed, ${asserted} allowed on asserted context, ${unverified} allowed by identity policy only (resource policy unverified), ${own.filter((r) => !ALLOWED.test(r.decision)).length} denied`;
     });
     const denied = results.filter((r) => !ALLOWED.test(r.decision));
     const shown = process.env.PAVED_ROAD_PERMISSIONS_TABLE === 'full' ? results : denied;
     const roles = process.env.PAVED_ROAD_PERMISSIONS_TABLE === 'full'
       ? `\nRoles (environment | role | granted | used | unused, justified)\n${usage.map((u) => `${u.environment} | ${u.role.logicalId} | ${u.granted.length} | ${u.granted.length - u.unused.length} | ${u.justified.join(', ') || '-'}`).join('\n')}\n`
       : '';
-    process.stdout.write(`\nRuntime permissions (environment | caller | operation | action | resource | decision)\n${counts.join('\n')}\n${table(shown)}\n${roles}`);
+    process.stdout.write(`\nRuntime permissions (environment | caller | operation | action | resource | VPC endpoint | decision)\n${counts.join('\n')}\n${table(shown)}\n${roles}`);
   });
 
   it('allows every contracted call and every declared service operation: 0 denied', () => {
@@ -121,7 +123,7 @@ describe('runtime permissions of every default environment', () => {
     const model = new EnvironmentModel('eu-prod', templates);
     const denied = (await evaluateAll(collectChecks(model).checks)).filter((r) => !ALLOWED.test(r.decision));
     expect(denied.map((r) => describeCheck(r.check))).toEqual([
-      expect.stringMatching(/^eu-prod: GatewayHandler\w+ dynamodb:UpdateItem on arn:aws:dynamodb:eu-central-1:111111111111:table\/paved-road-eu-prod-GatewayBudgets[\w-]+ \(dynamodb:UpdateItem\)$/),
+      expect.stringMatching(/^eu-prod: GatewayHandler\w+ dynamodb:UpdateItem on arn:aws:dynamodb:eu-central-1:111111111111:table\/paved-road-eu-prod-GatewayBudgets[\w-]+ \(dynamodb:UpdateItem, through FoundationVpcDynamoDB\w+\)$/),
     ]);
   });
 
@@ -146,5 +148,99 @@ describe('runtime permissions of every default environment', () => {
     expect(problems.map((p) => p.problem)).toEqual([
       expect.stringMatching(/^GatewayHandler\w+ dynamodb:UpdateItem on arn:aws:dynamodb:eu-west-1:222222222222:table\/\S+ \(dynamodb:UpdateItem\) declares no kms:Decrypt on FoundationKeyconfidential\w+/),
     ]);
+  });
+
+  /** The eu-prod templates, cloned, with `change` applied to the platform stack's resources. */
+  function changedEuProd(change: (resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>) => void): EnvironmentModel {
+    const templates: StackTemplate[] = models.find((m) => m.name === 'eu-prod')!.stacks.map((s) => structuredClone(s.source));
+    change(templates.find((t) => t.stackName === 'paved-road-eu-prod')!.template.Resources as never);
+    return new EnvironmentModel('eu-prod', templates);
+  }
+
+  it('sends every call of a function in the VPC through the VPC endpoint for its service, with aws:SourceVpc and aws:SourceVpce', () => {
+    const fromVpc = checks.filter((c) => c.endpoint);
+    expect(fromVpc.length).toBeGreaterThan(0);
+    for (const check of fromVpc) {
+      expect(check.context['aws:SourceVpce']).toBe(check.endpoint!.id);
+      expect(check.context['aws:SourceVpc']).toBe(check.endpoint!.vpcId);
+    }
+    const services = (label: RegExp) => [...new Set(fromVpc.filter((c) => c.environment === 'eu-prod' && label.test(c.caller.label)).map((c) => c.endpoint!.serviceName))].sort();
+    expect(services(/^GatewayHandler/)).toEqual(['bedrock-runtime', 'dynamodb', 'lambda', 's3', 'sagemaker.runtime'].map((name) => `com.amazonaws.eu-central-1.${name}`));
+    // No endpoint of the default environments sets a policy: AWS's default full-access policy applies.
+    expect(fromVpc.every((c) => c.endpoint!.policy === DEFAULT_ENDPOINT_POLICY)).toBe(true);
+    // The OpenSearch domain sits in the VPC: its HTTP calls pass through no endpoint.
+    expect(checks.filter((c) => c.action.startsWith('es:')).every((c) => !c.endpoint && !('aws:SourceVpce' in c.context))).toBe(true);
+  });
+
+  it('sets aws:ViaAWSService and aws:CalledVia on the KMS calls a service makes for a role, and no aws:SourceVpce', () => {
+    const viaService = checks.filter((c) => c.viaService && c.caller.role);
+    expect(viaService.length).toBeGreaterThan(0);
+    for (const check of viaService) {
+      expect(check.context['aws:ViaAWSService']).toBe('true');
+      expect(check.context).not.toHaveProperty('aws:SourceVpce');
+      expect(check.context).not.toHaveProperty('aws:SourceVpc');
+      expect(check.endpoint).toBeUndefined();
+    }
+    const budget = viaService.find((c) => c.environment === 'eu-prod' && c.operation === 'dynamodb:UpdateItem -> dynamodb -> KMS')!;
+    expect(budget.context).toMatchObject({ 'aws:CalledVia': ['dynamodb.amazonaws.com'], 'aws:CalledViaFirst': 'dynamodb.amazonaws.com', 'kms:ViaService': 'dynamodb.eu-central-1.amazonaws.com' });
+    expect(viaService.filter((c) => c.viaService !== 'dynamodb').every((c) => !('aws:CalledVia' in c.context))).toBe(true);
+    // The functions' own requests say they are not made by a service.
+    expect(checks.filter((c) => c.endpoint).every((c) => c.context['aws:ViaAWSService'] === 'false')).toBe(true);
+  });
+
+  it('fails, naming the call and the endpoint, when an endpoint policy stops allowing a call', async () => {
+    const model = changedEuProd((resources) => {
+      const [, endpoint] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::EC2::VPCEndpoint' && id.startsWith('FoundationVpcDynamoDB'))!;
+      endpoint.Properties!.PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: '*' }] };
+    });
+    const denied = (await evaluateAll(collectChecks(model).checks)).filter((r) => !ALLOWED.test(r.decision));
+    expect(denied.map((r) => `${r.decision}: ${describeCheck(r.check)}`)).toEqual([
+      expect.stringMatching(/^ImplicitlyDenied: eu-prod: GatewayHandler\w+ dynamodb:UpdateItem on arn:aws:dynamodb:eu-central-1:111111111111:table\/\S+ \(dynamodb:UpdateItem, through FoundationVpcDynamoDB\w+\)$/),
+    ]);
+  });
+
+  it('fails, naming the call, when the VPC has no endpoint for a service a function calls', async () => {
+    const model = changedEuProd((resources) => {
+      for (const [id, r] of Object.entries(resources)) if (r.Type === 'AWS::EC2::VPCEndpoint' && id.startsWith('FoundationVpcLambda')) delete resources[id];
+    });
+    const denied = (await evaluateAll(collectChecks(model).checks)).filter((r) => !ALLOWED.test(r.decision));
+    expect(denied.map((r) => `${r.decision}: ${describeCheck(r.check)}: ${r.detail}`)).toEqual([
+      expect.stringMatching(/^Unreachable: eu-prod: GatewayHandler\w+ lambda:InvokeFunction on arn:aws:lambda:eu-central-1:111111111111:function:\S+ \(lambda:Invoke\): VPC vpc-\w+ has no endpoint for com\.amazonaws\.eu-central-1\.lambda and no internet gateway$/),
+    ]);
+  });
+
+  it('evaluates a Deny on aws:SourceVpce: allowed through the named endpoint, denied through another', async () => {
+    const euProd = models.find((m) => m.name === 'eu-prod')!;
+    const audit = checks.find((c) => c.environment === 'eu-prod' && /^GatewayHandler/.test(c.caller.label) && c.action === 's3:PutObject')!;
+    const bucket = euProd.owner(audit.resource)!;
+    const denyOutside = (vpce: string) => changedEuProd((resources) => {
+      const [, policy] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::S3::BucketPolicy' && (r.Properties!.Bucket as { Ref?: string }).Ref === bucket.logicalId)!;
+      (policy.Properties!.PolicyDocument as PolicyDocument).Statement.push({
+        Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `${bucket.arn}/*`, Condition: { StringNotEquals: { 'aws:SourceVpce': vpce } },
+      });
+    });
+    const putObject = async (model: EnvironmentModel) => (await evaluateAll(collectChecks(model).checks)).filter((r) => r.check.action === 's3:PutObject' && r.check.resource === audit.resource).map((r) => r.decision);
+    expect(await putObject(denyOutside(audit.endpoint!.id))).toEqual(['Allowed']);
+    expect(await putObject(denyOutside('vpce-0123456789abcdef0'))).toEqual(['ExplicitlyDenied']);
+  });
+
+  it('finds no resource policy in the default environments that conditions on aws:SourceVpc or aws:SourceVpce beyond the ones simulated', () => {
+    // A private API (GatewayEndpoint.PRIVATE) would add one; no default environment uses it. A new
+    // one must be exercised by a check that passes through the endpoint it names.
+    const conditioned = models.flatMap((model) => model.resources.flatMap((resource) => (model.resourcePolicy(resource)?.Statement ?? [])
+      .filter((statement) => /aws:SourceVpce?"/i.test(JSON.stringify(statement.Condition ?? {})))
+      .map(() => `${model.name} ${resource.logicalId}`)));
+    expect(conditioned).toEqual([]);
+  });
+
+  it('reports the calls allowed only on an asserted context value, each assertion with its reason', () => {
+    for (const assertion of ASSERTED_CONTEXT) expect(assertion.reason.length).toBeGreaterThan(80);
+    const asserted = results.filter((r) => ASSERTED.test(r.decision));
+    expect(asserted.length).toBeGreaterThan(0);
+    for (const r of asserted) {
+      expect(r.decision).toBe('Allowed (asserted context: kms:ViaService)');
+      expect(r.check.caller.principal).toMatch(/^(cloudwatch|events)\.amazonaws\.com$/);
+      expect(r.check.viaService).toMatch(/^(sns|sqs)$/);
+    }
   });
 });

@@ -64,6 +64,15 @@ describe('unknownIamNames', () => {
         Type: 'AWS::ApiGateway::RestApi',
         Properties: { Policy: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { Bool: { 'aws:SecureTransport': 'true' } } }] } },
       },
+      // An endpoint policy is evaluated with every call through the endpoint (test/support/permissions/simulate.ts).
+      Endpoint: {
+        Type: 'AWS::EC2::VPCEndpoint',
+        Properties: {
+          ServiceName: 'com.amazonaws.eu-central-1.s3',
+          VpcId: 'vpc-1',
+          PolicyDocument: { Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:GetObject', 's3:GetObjekt'], Resource: '*', Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1', 'aws:SourceVpcId': 'vpc-1' } } }] },
+        },
+      },
       Logs: {
         Type: 'AWS::Logs::ResourcePolicy',
         Properties: { PolicyDocument: { 'Fn::Join': ['', ['{"Statement":[{"Effect":"Allow","Action":["logs:PutLogEvents","logs:PutLogEvent"],"Resource":"', { 'Fn::GetAtt': ['Group', 'Arn'] }, '"}]}']] } },
@@ -72,20 +81,22 @@ describe('unknownIamNames', () => {
     },
   };
 
-  it('names the policy and every action, wildcard and condition key the reference does not know', async () => {
+  it('names the policy and every action, wildcard and condition key the reference does not know, endpoint policies included', async () => {
     expect(await unknownIamNames(findStatements('demo', template))).toEqual([
       'demo Policy (AWS::IAM::Policy) PolicyDocument: Action unknown action s3:FetchObject',
       'demo Policy (AWS::IAM::Policy) PolicyDocument: Action wildcard action sqs:Receive*Batch matches no action',
       'demo Policy (AWS::IAM::Policy) PolicyDocument: NotAction unknown action bedrock:Converse',
       'demo Policy (AWS::IAM::Policy) PolicyDocument: unknown condition key aws:SourceVpcEndpoint (StringNotEquals)',
+      'demo Endpoint (AWS::EC2::VPCEndpoint) PolicyDocument: Action unknown action s3:GetObjekt',
+      'demo Endpoint (AWS::EC2::VPCEndpoint) PolicyDocument: unknown condition key aws:SourceVpcId (StringEquals)',
       'demo Logs (AWS::Logs::ResourcePolicy) PolicyDocument: Action unknown action logs:PutLogEvent',
       'demo Permission (AWS::Lambda::Permission) Action: Action unknown action lambda:InvokeFunktion',
     ]);
   });
 
-  it('reads API Gateway resource policies and JSON-string documents', () => {
+  it('reads API Gateway resource policies, VPC endpoint policies and JSON-string documents', () => {
     expect(findStatements('demo', template).map(({ resourceType, property }) => `${resourceType} ${property}`)).toEqual([
-      'AWS::IAM::Policy PolicyDocument', 'AWS::IAM::Policy PolicyDocument', 'AWS::ApiGateway::RestApi Policy', 'AWS::Logs::ResourcePolicy PolicyDocument', 'AWS::Lambda::Permission Action',
+      'AWS::IAM::Policy PolicyDocument', 'AWS::IAM::Policy PolicyDocument', 'AWS::ApiGateway::RestApi Policy', 'AWS::EC2::VPCEndpoint PolicyDocument', 'AWS::Logs::ResourcePolicy PolicyDocument', 'AWS::Lambda::Permission Action',
     ]);
   });
 });

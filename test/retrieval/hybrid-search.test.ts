@@ -240,6 +240,36 @@ describe('HybridSearch in prod', () => {
     });
   });
 
+  // SQS calls KMS for EventBridge through SQS and in each queue's encryption context
+  // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html);
+  // that KMS request is not documented to carry aws:SourceAccount, which aws-cdk-lib's SqsQueue target conditions on.
+  it('lets EventBridge use the queue key only through SQS and for the ingestion queue and its dead-letter queue', () => {
+    const resources = prod.template.toJSON().Resources;
+    const names = [prod.search.ingestionQueue, prod.search.ingestionDeadLetters].map((q) => resources[prod.id(q)].Properties.QueueName as string);
+    expect(names).toEqual([expect.stringMatching(/-IngestionQueue$/), expect.stringMatching(/-IngestionDeadLetters$/)]);
+    const statements = Object.values(prod.template.findResources('AWS::KMS::Key'))
+      .flatMap((key) => key.Properties.KeyPolicy.Statement as Array<{ Principal?: { Service?: string } }>)
+      .filter((statement) => statement.Principal?.Service === 'events.amazonaws.com');
+    expect(statements).toEqual(names.map((name) => ({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:ViaService': 'sqs.eu-central-1.amazonaws.com', 'kms:EncryptionContext:aws:sqs:arn': `arn:aws:sqs:eu-central-1:111111111111:${name}` } },
+    })));
+  });
+
+  it('lets EventBridge send to each queue only for the curated-object rule', () => {
+    const rule = { 'Fn::GetAtt': [Object.keys(prod.template.findResources('AWS::Events::Rule'))[0], 'Arn'] };
+    for (const queue of [prod.search.ingestionQueue, prod.search.ingestionDeadLetters]) {
+      prod.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: prod.id(queue) }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': rule } } })]) },
+      });
+    }
+    prod.template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86400 } })] });
+  });
+
   it('configures the functions with the index, pipeline, model and chunking', () => {
     prod.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ INDEX_NAME: 'chunks', PIPELINE_NAME: 'hybrid-search', EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0', EMBEDDING_DIMENSIONS: '1024' }) },

@@ -207,6 +207,13 @@ const FORMATS: Readonly<Record<string, Formats>> = {
     ref: same,
     attributes: { GroupId: same },
   },
+  'AWS::EC2::VPCEndpoint': {
+    docs: `${REFERENCE}/aws-resource-ec2-vpcendpoint.html`,
+    fabricate: prefixedId('vpce-'),
+    arn: (id, s) => `arn:${PARTITION}:ec2:${s.region}:${s.account}:vpc-endpoint/${id}`,
+    ref: same,
+    attributes: { Id: same },
+  },
   'AWS::EC2::RouteTable': { docs: `${REFERENCE}/aws-resource-ec2-routetable.html`, fabricate: prefixedId('rtb-'), ref: same, attributes: {} },
   'AWS::ApiGateway::RestApi': {
     docs: `${REFERENCE}/aws-resource-apigateway-restapi.html`,

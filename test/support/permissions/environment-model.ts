@@ -48,6 +48,24 @@ export function awsManagedPolicy(arn: string): NamedPolicy {
   return { name, policy: managed.versions[managed.latestVersionId].document };
 }
 
+/**
+ * The policy AWS attaches to a VPC endpoint created without one: full access.
+ * https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html#default-endpoint-policy
+ */
+export const DEFAULT_ENDPOINT_POLICY: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] };
+
+/** A VPC endpoint of the templates: how a call from inside its VPC reaches an AWS service. */
+export interface VpcEndpointModel {
+  readonly resource: ModelResource;
+  /** The endpoint's id (`vpce-...`), the value of `aws:SourceVpce` on calls through it. */
+  readonly id: string;
+  readonly vpcId: string;
+  /** e.g. `com.amazonaws.eu-central-1.dynamodb`. */
+  readonly serviceName: string;
+  /** Its PolicyDocument, or {@link DEFAULT_ENDPOINT_POLICY} when the template sets none. */
+  readonly policy: PolicyDocument;
+}
+
 /** The recording resource's references to itself, back as Ref / Fn::GetAtt (see SELF_REFERENCE_KEY). */
 function restoreSelfReferences(value: unknown, logicalId: string): unknown {
   if (Array.isArray(value)) return value.map((item) => restoreSelfReferences(item, logicalId));
@@ -173,6 +191,45 @@ export class EnvironmentModel {
   public resourcePolicy(resource: ModelResource): PolicyDocument | undefined {
     const statements = this.resourcePolicies.get(resource);
     return statements ? { Version: '2012-10-17', Statement: statements } : undefined;
+  }
+
+  /**
+   * The VPC a function is attached to (its subnets' VPC), or `undefined` for a function outside
+   * any VPC, whose calls reach AWS over Lambda's own network.
+   */
+  public vpcOf(fn: ModelResource): string | undefined {
+    const subnetIds = (this.properties(fn).VpcConfig as { SubnetIds?: string[] } | undefined)?.SubnetIds ?? [];
+    const vpcs = new Set(subnetIds.map((id) => {
+      const subnet = this.resources.find((r) => r.type === 'AWS::EC2::Subnet' && r.physicalId === id);
+      if (!subnet) throw new Error(`${fn.logicalId}: subnet ${id} is not a subnet of the templates`);
+      return this.properties(subnet).VpcId as string;
+    }));
+    if (vpcs.size > 1) throw new Error(`${fn.logicalId}: subnets in several VPCs`);
+    return [...vpcs][0];
+  }
+
+  /** The endpoint of a VPC for an endpoint service, if the templates create one. */
+  public vpcEndpoint(vpcId: string, serviceName: string): VpcEndpointModel | undefined {
+    return this.vpcEndpoints().find((endpoint) => endpoint.vpcId === vpcId && endpoint.serviceName === serviceName);
+  }
+
+  /** Every VPC endpoint of the templates. */
+  public vpcEndpoints(): VpcEndpointModel[] {
+    return this.ofType('AWS::EC2::VPCEndpoint').map((resource) => {
+      const p = this.properties(resource);
+      return {
+        resource,
+        id: resource.physicalId,
+        vpcId: p.VpcId as string,
+        serviceName: p.ServiceName as string,
+        policy: (p.PolicyDocument as PolicyDocument | undefined) ?? DEFAULT_ENDPOINT_POLICY,
+      };
+    });
+  }
+
+  /** Whether an internet gateway is attached to a VPC (without one, AWS APIs are reachable only through endpoints). */
+  public hasInternetGateway(vpcId: string): boolean {
+    return this.allResources().some((r) => r.type === 'AWS::EC2::VPCGatewayAttachment' && this.properties(r).VpcId === vpcId && this.properties(r).InternetGatewayId !== undefined);
   }
 
   /** A role of the environment by ARN. */

@@ -4,7 +4,7 @@ import type { AwsCall, ImplicitKmsUse } from '../../../lambda/shared/operation-c
 import { OPERATIONS_METADATA_KEY } from '../../../lib/serverless/paved-road-function';
 import { SERVICE_OPERATIONS_METADATA_KEY } from '../../../lib/permissions/service-operations';
 import type { ModelResource } from './cfn-model';
-import { awsManagedPolicy, deployerRoleName, type EnvironmentModel, type NamedPolicy, type PolicyDocument } from './environment-model';
+import { awsManagedPolicy, deployerRoleName, type EnvironmentModel, type NamedPolicy, type PolicyDocument, type VpcEndpointModel } from './environment-model';
 
 /** Who makes a call, as the simulation sees it. */
 export interface Caller {
@@ -38,6 +38,12 @@ export interface CallCheck {
   readonly resourceAccount: string;
   readonly resourcePolicy?: PolicyDocument;
   readonly context: Readonly<Record<string, string | readonly string[]>>;
+  /** The VPC endpoint a call from inside a VPC passes through; its policy is evaluated too. */
+  readonly endpoint?: VpcEndpointModel;
+  /** Why the call cannot reach its service at all (a VPC without an endpoint for it or a route out). */
+  readonly unreachable?: string;
+  /** For a KMS call a service makes for the caller: that service (e.g. `sqs`). */
+  readonly viaService?: string;
 }
 
 /** The outcome of a check. */
@@ -46,6 +52,8 @@ export interface CallResult {
   readonly decision: string;
   /** Why it was denied, or the simulator's validation errors. */
   readonly detail?: string;
+  /** Asserted context keys (ASSERTED_CONTEXT) without which the call would not be allowed. */
+  readonly assertedContext?: readonly string[];
 }
 
 /** A function that declares no operation contract. */
@@ -81,7 +89,8 @@ export function roleCaller(model: EnvironmentModel, role: ModelResource, label: 
     account: role.stack.account,
     identityPolicies: model.identityPolicies(role),
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
-    context: { ...TRANSPORT, 'aws:PrincipalArn': arn, 'aws:PrincipalAccount': role.stack.account, 'aws:PrincipalType': 'AssumedRole', 'aws:PrincipalIsAWSService': 'false' },
+    // aws:ViaAWSService is false on the principal's own requests (#condition-keys-viaawsservice).
+    context: { ...TRANSPORT, 'aws:PrincipalArn': arn, 'aws:PrincipalAccount': role.stack.account, 'aws:PrincipalType': 'AssumedRole', 'aws:PrincipalIsAWSService': 'false', 'aws:ViaAWSService': 'false' },
   };
 }
 
@@ -114,11 +123,50 @@ function accountOf(model: EnvironmentModel, arn: string, caller: Caller): string
   return model.owner(arn)?.stack.account ?? caller.account;
 }
 
-/** The checks of one call and of the KMS calls the service makes for it with the caller's credentials. */
-export function checksOfCall(model: EnvironmentModel, caller: Caller, operation: string, call: AwsCall): CallCheck[] {
+/**
+ * The VPC endpoint service (`com.amazonaws.<region>.<name>`) a call from inside a VPC reaches its
+ * service through, by IAM action, or `undefined` for a call to a resource inside the VPC.
+ * Endpoint service names: https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html
+ */
+function endpointServiceOf(action: string): string | undefined {
+  const [prefix, name] = action.split(':');
+  switch (prefix) {
+    // A VPC domain's endpoint resolves to the domain's network interfaces in the VPC.
+    // https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html
+    case 'es': return undefined;
+    // InvokeModel* (Converse included) and ApplyGuardrail are bedrock-runtime operations.
+    // https://docs.aws.amazon.com/bedrock/latest/userguide/vpc-interface-endpoints.html
+    case 'bedrock': return name.startsWith('InvokeModel') || name === 'ApplyGuardrail' ? 'bedrock-runtime' : 'bedrock';
+    // https://docs.aws.amazon.com/sagemaker/latest/dg/interface-vpc-endpoint.html
+    case 'sagemaker': return name.startsWith('InvokeEndpoint') ? 'sagemaker.runtime' : 'sagemaker.api';
+    default: return prefix;
+  }
+}
+
+/** How a call from a function in `vpcId` leaves the VPC: through an endpoint, not at all, or (in-VPC resource) not through one. */
+function networkPath(model: EnvironmentModel, vpcId: string, call: AwsCall, region: string): Pick<CallCheck, 'endpoint' | 'unreachable'> {
+  const service = endpointServiceOf(call.action);
+  if (!service) return {};
+  const endpoint = model.vpcEndpoint(vpcId, `com.amazonaws.${region}.${service}`);
+  if (endpoint) return { endpoint };
+  if (model.hasInternetGateway(vpcId)) throw new Error(`${model.name}: ${call.action} leaves VPC ${vpcId} over the internet, which the harness does not model`);
+  return { unreachable: `VPC ${vpcId} has no endpoint for com.amazonaws.${region}.${service} and no internet gateway` };
+}
+
+/**
+ * The checks of one call and of the KMS calls the service makes for it with the caller's
+ * credentials. A call of a function in a VPC goes through the VPC's endpoint for the service,
+ * whose policy must allow it too, and carries `aws:SourceVpc` and `aws:SourceVpce`; the KMS calls
+ * the service then makes for it do not pass through the VPC and carry neither.
+ * https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcevpc
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcevpce
+ */
+export function checksOfCall(model: EnvironmentModel, caller: Caller, operation: string, call: AwsCall, vpcId?: string): CallCheck[] {
   const owner = model.owner(call.resource);
   const resourceAccount = accountOf(model, call.resource, caller);
   const external = !owner && resourceAccount !== caller.account;
+  const path = vpcId ? networkPath(model, vpcId, call, caller.role?.stack.region ?? model.stacks[0].region) : {};
   const checks: CallCheck[] = [{
     environment: model.name,
     caller,
@@ -129,11 +177,21 @@ export function checksOfCall(model: EnvironmentModel, caller: Caller, operation:
     resourceAccount: external ? caller.account : resourceAccount,
     ...(external ? { externalResourcePolicy: true } : {}),
     resourcePolicy: owner ? model.resourcePolicy(owner) : undefined,
-    context: { ...caller.context, ...call.context },
+    context: { ...caller.context, ...call.context, ...(path.endpoint ? { 'aws:SourceVpc': vpcId!, 'aws:SourceVpce': path.endpoint.id } : {}) },
+    ...path,
   }];
   if (call.kms) checks.push(...kmsChecks(model, caller, operation, call, call.kms));
   return checks;
 }
+
+/**
+ * Services that set aws:CalledVia (and aws:CalledViaFirst / aws:CalledViaLast) on the requests
+ * they make with the caller's credentials; the other services set only aws:ViaAWSService.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-calledvia
+ * (the list there: Athena, CloudFormation, DynamoDB, KMS; also in
+ * https://aws.amazon.com/blogs/security/how-to-define-least-privileged-permissions-for-actions-called-by-aws-services/).
+ */
+const CALLED_VIA_SERVICES: ReadonlySet<string> = new Set(['athena', 'cloudformation', 'dynamodb', 'kms']);
 
 function kmsChecks(model: EnvironmentModel, caller: Caller, operation: string, call: AwsCall, kms: ImplicitKmsUse): CallCheck[] {
   const key = (() => {
@@ -145,11 +203,17 @@ function kmsChecks(model: EnvironmentModel, caller: Caller, operation: string, c
     return found;
   })();
   // Condition keys KMS sets: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
-  // A service principal's request carries its source (e.g. the alarm) on to KMS.
-  const source = caller.role || !caller.principal.endsWith('.amazonaws.com') ? {} : Object.fromEntries(Object.entries(call.context ?? {}).filter(([k]) => k === 'aws:SourceArn' || k === 'aws:SourceAccount'));
+  // A service principal's request to the service (e.g. CloudWatch's aws:SourceArn) is not carried
+  // on to KMS: no documentation says it is. A role's request made by the service for it carries
+  // aws:ViaAWSService = true, and aws:CalledVia for the services that set it.
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-viaawsservice
+  const calledVia = `${kms.viaService}.amazonaws.com`;
+  const onBehalfOfRole = caller.role || caller.principal.includes(':assumed-role/')
+    ? { 'aws:ViaAWSService': 'true', ...(CALLED_VIA_SERVICES.has(kms.viaService) ? { 'aws:CalledVia': [calledVia], 'aws:CalledViaFirst': calledVia, 'aws:CalledViaLast': calledVia } : {}) }
+    : {};
   const context: Record<string, string | readonly string[]> = {
     ...caller.context,
-    ...source,
+    ...onBehalfOfRole,
     'kms:ViaService': `${kms.viaService}.${key.stack.region}.amazonaws.com`,
     'kms:CallerAccount': caller.account,
     ...Object.fromEntries(Object.entries(kms.encryptionContext ?? {}).map(([k, v]) => [`kms:EncryptionContext:${k}`, v])),
@@ -166,6 +230,7 @@ function kmsChecks(model: EnvironmentModel, caller: Caller, operation: string, c
     resourceAccount: key.stack.account,
     resourcePolicy: model.resourcePolicy(key),
     context,
+    viaService: kms.viaService,
   }));
 }
 
@@ -220,9 +285,10 @@ export function collectChecks(model: EnvironmentModel): { checks: CallCheck[]; u
       continue;
     }
     const caller = roleCaller(model, model.role(model.properties(fn).Role as string), fn.logicalId);
+    const vpcId = model.vpcOf(fn);
     for (const operation of operations) {
       for (const call of operation.calls) {
-        checks.push(...checksOfCall(model, caller, operation.operation, call));
+        checks.push(...checksOfCall(model, caller, operation.operation, call, vpcId));
         kmsProblems.push(...kmsDeclarationProblems(model, caller, operation.operation, call));
       }
     }
@@ -284,8 +350,24 @@ const ENCRYPTION_CONTEXT = /^kms:EncryptionContext:/i;
  * normalization), with the validated context plus the encryption-context keys.
  */
 export async function evaluate(check: CallCheck): Promise<CallResult> {
-  const encryptionContext = Object.fromEntries(Object.entries(check.context).filter(([key]) => ENCRYPTION_CONTEXT.test(key)));
-  const otherContext = Object.fromEntries(Object.entries(check.context).filter(([key]) => !ENCRYPTION_CONTEXT.test(key)));
+  if (check.unreachable) return { check, decision: 'Unreachable', detail: check.unreachable };
+  const decided = await decide(check, check.context);
+  if (decided.decision !== 'Allowed') return { check, ...decided };
+  const assertedContext: string[] = [];
+  for (const assertion of ASSERTED_CONTEXT) {
+    if (!(assertion.key in check.context) || !assertion.applies(check)) continue;
+    const { [assertion.key]: _asserted, ...without } = check.context;
+    if ((await decide(check, without)).decision !== 'Allowed') assertedContext.push(assertion.key);
+  }
+  const decision = assertedContext.length > 0
+    ? `Allowed (asserted context: ${assertedContext.join(', ')})`
+    : check.externalResourcePolicy ? 'Allowed by identity policy (resource policy unverified)' : 'Allowed';
+  return { check, decision, ...(assertedContext.length > 0 ? { assertedContext } : {}) };
+}
+
+async function decide(check: CallCheck, context: CallCheck['context']): Promise<{ decision: string; detail?: string }> {
+  const encryptionContext = Object.fromEntries(Object.entries(context).filter(([key]) => ENCRYPTION_CONTEXT.test(key)));
+  const otherContext = Object.fromEntries(Object.entries(context).filter(([key]) => !ENCRYPTION_CONTEXT.test(key)));
   const simulation = {
     request: {
       principal: check.caller.principal,
@@ -297,22 +379,49 @@ export async function evaluate(check: CallCheck): Promise<CallResult> {
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy: check.resourcePolicy,
+    ...(check.endpoint ? { vpcEndpointPolicies: [{ name: `endpoint policy of ${check.endpoint.resource.logicalId}`, policy: check.endpoint.policy }] } : {}),
   };
   const response = await runSimulation(simulation, { simulationMode: 'Strict' });
-  if (response.resultType === 'error') return { check, decision: 'Error', detail: `${response.errors.message}: ${JSON.stringify(response.errors)}` };
+  if (response.resultType === 'error') return { decision: 'Error', detail: `${response.errors.message}: ${JSON.stringify(response.errors)}` };
   const ignored = response.resultType === 'single' ? response.result.ignoredContextKeys ?? [] : response.results.flatMap((r) => r.ignoredContextKeys ?? []);
   let decision: string = response.overallResult;
   if (Object.keys(encryptionContext).length > 0) {
+    // The unsafe engine evaluates no endpoint policy; no call through an endpoint carries an encryption context today.
+    if (check.endpoint) throw new Error(`${describeCheck(check)}: a call through a VPC endpoint with an encryption context is not modelled`);
     const validated = Object.fromEntries(Object.entries(otherContext).filter(([key]) => !ignored.includes(key)));
     // The unsafe engine loads the resource policy without a name unless it comes validated.
     const resourcePolicy = check.resourcePolicy && createValidatedPolicy(check.resourcePolicy, validateResourcePolicy, { name: 'resource policy' });
     decision = runUnsafeSimulation({ ...simulation, resourcePolicy, request: { ...simulation.request, contextVariables: { ...validated, ...encryptionContext } as Record<string, string | string[]> } }, { simulationMode: 'Strict' });
   }
-  if (decision === 'Allowed') return { check, decision: check.externalResourcePolicy ? 'Allowed by identity policy (resource policy unverified)' : decision };
-  return { check, decision, detail: ignored.length > 0 ? `context keys that do not apply to this action were dropped: ${ignored.join(', ')}` : undefined };
+  if (decision === 'Allowed') return { decision };
+  return { decision, detail: ignored.length > 0 ? `context keys that do not apply to this action were dropped: ${ignored.join(', ')}` : undefined };
 }
 
-/** One line naming a check: caller, action, resource. */
+/** A request-context value the harness sets although AWS documents it for no such request, and why it is set. */
+export interface AssertedContext {
+  /** The condition key. */
+  readonly key: string;
+  /** Whether the harness asserts the key on this check. */
+  applies(check: CallCheck): boolean;
+  /** Why the value is set, and what would show it wrong. */
+  readonly reason: string;
+}
+
+/**
+ * Context the harness asserts without AWS documentation. A call allowed only because of one is
+ * reported as `Allowed (asserted context: <key>)` and counted apart (docs/runtime-permissions.md).
+ */
+export const ASSERTED_CONTEXT: readonly AssertedContext[] = [{
+  key: 'kms:ViaService',
+  applies: (check) => check.viaService !== undefined && check.caller.role === undefined && !check.caller.principal.includes(':assumed-role/'),
+  reason: 'KMS documents kms:ViaService for the requests a service makes on behalf of an IAM principal '
+    + '(https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service); that SNS and SQS set it '
+    + 'on the KMS request they make for a service principal (CloudWatch alarms, EventBridge) is not documented. The key policies '
+    + 'condition on it with the encryption context of the one topic or queue (which SNS and SQS send); if the key were absent, '
+    + 'alarm notifications and curated-object events would be dropped, which the first-deploy checks of docs/runtime-permissions.md show.',
+}];
+
+/** One line naming a check: caller, action, resource, and the VPC endpoint it passes through. */
 export function describeCheck(check: CallCheck): string {
-  return `${check.environment}: ${check.caller.label} ${check.action} on ${check.resource} (${check.operation})`;
+  return `${check.environment}: ${check.caller.label} ${check.action} on ${check.resource} (${check.operation}${check.endpoint ? `, through ${check.endpoint.resource.logicalId}` : ''})`;
 }
