@@ -254,18 +254,30 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
       maxConcurrency: options.maxConcurrency,
     });
     const pollActions = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
-    this.addToRolePolicy(new iam.PolicyStatement({ actions: pollActions, resources: [queueArn] }));
     const key = queue.encryptionMasterKey;
-    if (key) {
-      this.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [key.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` },
-          ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': queueArn },
-        },
-      }));
-    }
+    // The poller's grants are a policy of their own that the mapping depends on: Lambda checks at
+    // CreateEventSourceMapping that the execution role may call ReceiveMessage ("The provided
+    // execution role does not have permissions to call ReceiveMessage on SQS"), and CloudFormation
+    // would otherwise create the mapping as soon as the function exists, before the policy
+    // (addToRolePolicy puts statements in policies the function does not depend on).
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+    // https://github.com/aws/aws-cdk/issues/6770
+    // https://github.com/aws-amplify/amplify-cli/issues/4759
+    const pollPolicy = new iam.Policy(this, `SqsPollPolicy-${queue.node.addr.slice(0, 8)}`, {
+      statements: [
+        new iam.PolicyStatement({ actions: pollActions, resources: [queueArn] }),
+        ...(key ? [new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` },
+            ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': queueArn },
+          },
+        })] : []),
+      ],
+    });
+    this.role!.attachInlinePolicy(pollPolicy);
+    mapping.node.addDependency(pollPolicy);
     const kms = key ? { kms: { actions: ['kms:Decrypt' as const], viaService: 'sqs', encryptionContext: { 'aws:sqs:arn': queueArn } } } : {};
     declareServiceOperations(this, {
       description: 'Lambda polls the SQS event source with the execution role',
