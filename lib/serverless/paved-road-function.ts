@@ -200,6 +200,7 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
     cfnFunction.addMetadata(OPERATIONS_METADATA_KEY, Lazy.any({ produce: () => this.renderOperations(operations) }));
     const role = this.role!;
     this.declareLambdaServiceOperations(role, logGroup);
+    this.declareEnvironmentEncryption(key);
     if (deadLetters) this.deadLettersAlarm = this.wireDeadLetters(scope, id, deadLetters, key, role, props.description);
     else this.acknowledgeNoDeadLetters();
 
@@ -331,6 +332,31 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
     justifyUnusedGrants(role, {
       actions: ['logs:CreateLogGroup'],
       reason: 'AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant it; the function logs to its own pre-created, KMS-encrypted log group, so the grant is never exercised, and both managed policies stay because they are the minimum AWS maintains as Lambda changes.',
+    });
+  }
+
+  /**
+   * The environment is encrypted with the CONFIDENTIAL key, a customer managed key: Lambda
+   * encrypts the variables and creates a grant on the key with the permissions of whoever creates
+   * or updates the function (kms:Encrypt and kms:CreateGrant; kms:Decrypt only to view the
+   * variables), here the CloudFormation execution role, and at run time decrypts them through that
+   * grant, which needs no permission of the execution role. The request context (`kms:ViaService`
+   * = Lambda, `kms:GrantIsForAWSResource`, which the key's grant guard requires) is what KMS
+   * documents for an integrated service acting on a principal's behalf; that Lambda's requests
+   * carry it is unverified offline.
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html
+   * https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html
+   */
+  private declareEnvironmentEncryption(key: kms.IKey): void {
+    const viaLambda = { 'kms:ViaService': `lambda.${Stack.of(this).region}.amazonaws.com`, 'kms:CallerAccount': Stack.of(this).account };
+    declareServiceOperations(this, {
+      description: 'Lambda encrypts the function\'s environment with its key and creates a grant for it, with the deployer\'s credentials',
+      docs: ['https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html', 'https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html'],
+      caller: ServiceCaller.deployer(),
+      calls: [
+        { action: 'kms:Encrypt', resource: key.keyArn, context: viaLambda },
+        { action: 'kms:CreateGrant', resource: key.keyArn, context: { ...viaLambda, 'kms:GrantIsForAWSResource': 'true' } },
+      ],
     });
   }
 
