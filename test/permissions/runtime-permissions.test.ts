@@ -2,7 +2,7 @@ import type { StackTemplate } from '../support/permissions/cfn-model';
 import { covers, discoverEdges, type RequiredEdge, type UnverifiedEdge } from '../support/permissions/discover';
 import { EnvironmentModel, type PolicyDocument } from '../support/permissions/environment-model';
 import { roleUsage, type RoleUsage } from '../support/permissions/least-privilege';
-import { synthesizeEnvironmentModels } from '../support/permissions/platform';
+import { EU_PROD_WITH_ENDPOINT, synthesizeEnvironmentModels } from '../support/permissions/platform';
 import { type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type KmsDeclarationProblem, type UncontractedFunction } from '../support/permissions/simulate';
 
 /*
@@ -76,7 +76,17 @@ describe('runtime permissions of every default environment', () => {
       ['eu-dev', ['paved-road-eu-dev']],
       ['in-prod', ['paved-road-in-prod-lake-replica', 'paved-road-in-prod']],
       ['us-prod', ['paved-road-us-prod-lake-replica', 'paved-road-us-prod']],
+      [EU_PROD_WITH_ENDPOINT, ['paved-road-eu-prod-lake-replica', 'paved-road-eu-prod']],
     ]);
+  });
+
+  it('simulates the example SageMaker endpoint and the gateway\'s self-hosted path only where the flag turns them on', () => {
+    const sageMakerCallers = (name: string) => results.filter((r) => r.check.environment === name && /sagemaker|ecr:/.test(`${r.check.caller.label} ${r.check.action}`));
+    for (const name of ['eu-prod', 'eu-dev', 'in-prod', 'us-prod']) expect([name, sageMakerCallers(name)]).toEqual([name, []]);
+    const withEndpoint = results.filter((r) => r.check.environment === EU_PROD_WITH_ENDPOINT);
+    expect(withEndpoint.filter((r) => r.check.action === 'sagemaker:InvokeEndpoint').map((r) => [r.check.resource, r.decision]))
+      .toEqual([[expect.stringMatching(/^arn:aws:sagemaker:eu-central-1:111111111111:endpoint\//), 'Allowed']]);
+    expect(withEndpoint.filter((r) => !ALLOWED.test(r.decision))).toEqual([]);
   });
 
   it('has operation contracts for every Lambda function', () => {
