@@ -37,21 +37,35 @@ function modelArns(scope: ContractScope, modelId: string): string[] {
  */
 const guardrailKeyUse = (scope: ContractScope) => ({ actions: ['kms:Decrypt' as const], viaService: 'bedrock', keyOf: scope.env.GUARDRAIL_IDENTIFIER });
 
-/** Bedrock Converse: authorized as `bedrock:InvokeModel`, with the guardrail as a condition key. */
+/**
+ * Bedrock Converse: authorized as `bedrock:InvokeModel`, with the guardrail as a condition key,
+ * and, because the request names a guardrail, as `bedrock:ApplyGuardrail` on that guardrail:
+ * AWS lists both for model inference with a guardrail ("Permissions for invoking guardrails to
+ * filter content").
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions.html
+ */
 export const CONVERSE: OperationContract = {
   signingName: 'bedrock',
   operation: 'Converse',
   docs: [
     'https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html',
+    'https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions.html',
     'https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-id.html',
     'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html',
   ],
-  calls: (scope) => (deployedModels(scope).chatModels ?? []).filter((model) => model.provider === 'bedrock').flatMap((model) => modelArns(scope, model.target)).map((resource) => ({
-    action: 'bedrock:InvokeModel',
-    resource,
-    context: { 'bedrock:GuardrailIdentifier': `${scope.env.GUARDRAIL_IDENTIFIER}:${scope.env.GUARDRAIL_VERSION}` },
-    kms: guardrailKeyUse(scope),
-  })),
+  calls: (scope) => {
+    const models = (deployedModels(scope).chatModels ?? []).filter((model) => model.provider === 'bedrock');
+    if (models.length === 0) return [];
+    return [
+      ...models.flatMap((model) => modelArns(scope, model.target)).map((resource) => ({
+        action: 'bedrock:InvokeModel',
+        resource,
+        context: { 'bedrock:GuardrailIdentifier': `${scope.env.GUARDRAIL_IDENTIFIER}:${scope.env.GUARDRAIL_VERSION}` },
+        kms: guardrailKeyUse(scope),
+      })),
+      { action: 'bedrock:ApplyGuardrail', resource: scope.env.GUARDRAIL_IDENTIFIER, kms: guardrailKeyUse(scope) },
+    ];
+  },
 };
 
 /** Bedrock ApplyGuardrail, for self-hosted models, which have no native guardrail. */

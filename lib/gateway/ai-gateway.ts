@@ -389,8 +389,11 @@ export class AiGateway extends Construct {
   private grantAccess(guardrail: IGuardrailPolicy, bedrockModels: string[], selfHosted: GatewayModel[], props: AiGatewayProps, auditKey: kms.IKey, auditPrefix: string): void {
     const fn = this.handler;
     guardrail.grantModelInvocation(fn, bedrockModels);
+    // Converse with a guardrail is authorized as ApplyGuardrail on it too (CONVERSE), and
+    // self-hosted answers go through ApplyGuardrail (APPLY_GUARDRAIL): every gateway needs it.
+    // https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions.html
+    guardrail.grantApply(fn);
     if (selfHosted.length > 0) {
-      guardrail.grantApply(fn);
       const stack = Stack.of(this);
       iam.Grant.addToPrincipal({
         grantee: fn,

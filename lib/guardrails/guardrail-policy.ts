@@ -33,7 +33,10 @@ export interface IGuardrailPolicy extends IConstruct {
   readonly guardrailVersion: string;
   /** `<guardrailArn>:<version>`, the value of the `bedrock:GuardrailIdentifier` condition key. */
   readonly guardrailVersionArn: string;
-  /** Lets `grantee` call ApplyGuardrail with this guardrail (for models without native guardrails). */
+  /**
+   * Lets `grantee` call ApplyGuardrail with this guardrail: for models without native guardrails,
+   * and for Converse calls that name it, which Bedrock authorizes as ApplyGuardrail on it too.
+   */
   grantApply(grantee: iam.IGrantable): iam.Grant;
   /**
    * Lets `grantee` invoke `models` only with this guardrail version, and denies every

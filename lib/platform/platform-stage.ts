@@ -15,8 +15,11 @@ import { InferenceCapacity } from '../inference/inference-capacity';
 import { ModelArchitecture, WeightPrecision } from '../inference/sizing';
 
 /**
- * Context flag for the example self-hosted model endpoint: on by default in prod, off elsewhere
- * (a GPU instance is the largest line of a dev bill); `true` or `false` overrides the default.
+ * Context flag for the example self-hosted model endpoint: off by default in every environment,
+ * `true` turns it on. A fresh account has neither the model artifacts the endpoint loads
+ * (`models/llama-3-1-8b-instruct/` in the model-artifacts bucket, which the first deploy creates)
+ * nor, usually, GPU instance quota, so an endpoint in the first deploy fails it; docs/deploy.md
+ * describes the second phase that turns it on.
  */
 export const EXAMPLE_INFERENCE_CONTEXT = 'paved-road:example-inference-endpoint';
 
@@ -77,7 +80,7 @@ export class PlatformStack extends Stack {
     this.dataLake = new DataLake(this, 'DataLake', { foundation: this.foundation });
 
     const flag = this.node.tryGetContext(EXAMPLE_INFERENCE_CONTEXT);
-    if (flag === undefined ? env.stage.isProd : flag === true || flag === 'true') {
+    if (flag === true || flag === 'true') {
       this.exampleEndpoint = new GpuInferenceEndpoint(this, 'ExampleLlm', {
         foundation: this.foundation,
         modelArtifactsBucket: this.dataLake.modelArtifacts,

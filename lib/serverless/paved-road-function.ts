@@ -200,6 +200,7 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
     cfnFunction.addMetadata(OPERATIONS_METADATA_KEY, Lazy.any({ produce: () => this.renderOperations(operations) }));
     const role = this.role!;
     this.declareLambdaServiceOperations(role, logGroup);
+    this.declareEnvironmentEncryption(key);
     if (deadLetters) this.deadLettersAlarm = this.wireDeadLetters(scope, id, deadLetters, key, role, props.description);
     else this.acknowledgeNoDeadLetters();
 
@@ -254,18 +255,30 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
       maxConcurrency: options.maxConcurrency,
     });
     const pollActions = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
-    this.addToRolePolicy(new iam.PolicyStatement({ actions: pollActions, resources: [queueArn] }));
     const key = queue.encryptionMasterKey;
-    if (key) {
-      this.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [key.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` },
-          ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': queueArn },
-        },
-      }));
-    }
+    // The poller's grants are a policy of their own that the mapping depends on: Lambda checks at
+    // CreateEventSourceMapping that the execution role may call ReceiveMessage ("The provided
+    // execution role does not have permissions to call ReceiveMessage on SQS"), and CloudFormation
+    // would otherwise create the mapping as soon as the function exists, before the policy
+    // (addToRolePolicy puts statements in policies the function does not depend on).
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+    // https://github.com/aws/aws-cdk/issues/6770
+    // https://github.com/aws-amplify/amplify-cli/issues/4759
+    const pollPolicy = new iam.Policy(this, `SqsPollPolicy-${queue.node.addr.slice(0, 8)}`, {
+      statements: [
+        new iam.PolicyStatement({ actions: pollActions, resources: [queueArn] }),
+        ...(key ? [new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` },
+            ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': queueArn },
+          },
+        })] : []),
+      ],
+    });
+    this.role!.attachInlinePolicy(pollPolicy);
+    mapping.node.addDependency(pollPolicy);
     const kms = key ? { kms: { actions: ['kms:Decrypt' as const], viaService: 'sqs', encryptionContext: { 'aws:sqs:arn': queueArn } } } : {};
     declareServiceOperations(this, {
       description: 'Lambda polls the SQS event source with the execution role',
@@ -319,6 +332,31 @@ export class PavedRoadFunction extends nodejs.NodejsFunction {
     justifyUnusedGrants(role, {
       actions: ['logs:CreateLogGroup'],
       reason: 'AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole grant it; the function logs to its own pre-created, KMS-encrypted log group, so the grant is never exercised, and both managed policies stay because they are the minimum AWS maintains as Lambda changes.',
+    });
+  }
+
+  /**
+   * The environment is encrypted with the CONFIDENTIAL key, a customer managed key: Lambda
+   * encrypts the variables and creates a grant on the key with the permissions of whoever creates
+   * or updates the function (kms:Encrypt and kms:CreateGrant; kms:Decrypt only to view the
+   * variables), here the CloudFormation execution role, and at run time decrypts them through that
+   * grant, which needs no permission of the execution role. The request context (`kms:ViaService`
+   * = Lambda, `kms:GrantIsForAWSResource`, which the key's grant guard requires) is what KMS
+   * documents for an integrated service acting on a principal's behalf; that Lambda's requests
+   * carry it is unverified offline.
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html
+   * https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html
+   */
+  private declareEnvironmentEncryption(key: kms.IKey): void {
+    const viaLambda = { 'kms:ViaService': `lambda.${Stack.of(this).region}.amazonaws.com`, 'kms:CallerAccount': Stack.of(this).account };
+    declareServiceOperations(this, {
+      description: 'Lambda encrypts the function\'s environment with its key and creates a grant for it, with the deployer\'s credentials',
+      docs: ['https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html', 'https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html'],
+      caller: ServiceCaller.deployer(),
+      calls: [
+        { action: 'kms:Encrypt', resource: key.keyArn, context: viaLambda },
+        { action: 'kms:CreateGrant', resource: key.keyArn, context: { ...viaLambda, 'kms:GrantIsForAWSResource': 'true' } },
+      ],
     });
   }
 

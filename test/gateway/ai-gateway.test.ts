@@ -123,6 +123,21 @@ describe('AiGateway', () => {
     });
   });
 
+  it('lets a gateway with Bedrock models only apply the guardrail, on the guardrail alone, and declares it for Converse', () => {
+    // Model inference with a guardrail needs bedrock:ApplyGuardrail on the guardrail as well as
+    // bedrock:InvokeModel on the model.
+    // https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions.html
+    const { template: t, guardrail, stack } = gatewayTemplate();
+    const apply = statements(t).filter((statement) => JSON.stringify(statement.Action).includes('bedrock:ApplyGuardrail'));
+    expect(apply).toEqual([{ Effect: 'Allow', Action: 'bedrock:ApplyGuardrail', Resource: stack.resolve(guardrail.guardrailArn) }]);
+    const handler = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('GatewayHandler'))![1];
+    const converse = (handler.Metadata['paved-road:operations'] as Array<{ operation: string; calls: Array<{ action: string; resource: unknown; kms?: { actions: string[] } }> }>)
+      .find((o) => o.operation === 'bedrock:Converse')!;
+    expect(converse.calls.filter((call) => call.action === 'bedrock:ApplyGuardrail')).toEqual([
+      expect.objectContaining({ resource: stack.resolve(guardrail.guardrailArn), kms: expect.objectContaining({ actions: ['kms:Decrypt'], viaService: 'bedrock' }) }),
+    ]);
+  });
+
   it('refuses a model that leaves the residency zone and a dangling fallback', () => {
     const a = build();
     expect(() => new AiGateway(a.stack, 'G', { ...a, chatModels: [GatewayModel.bedrock('us.anthropic.claude-sonnet-4-5-20250929-v1:0')] })).toThrow(/leaves residency zone EU/);

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StackTemplate } from '../support/permissions/cfn-model';
 import { covers, discoverEdges, type RequiredEdge, type UnverifiedEdge } from '../support/permissions/discover';
 import { DEFAULT_ENDPOINT_POLICY, EnvironmentModel, type PolicyDocument } from '../support/permissions/environment-model';
 import { roleUsage, type RoleUsage } from '../support/permissions/least-privilege';
-import { synthesizeEnvironmentModels } from '../support/permissions/platform';
+import { EU_PROD_WITH_ENDPOINT, synthesizeEnvironmentModels } from '../support/permissions/platform';
 import { ASSERTED_CONTEXT, type CallCheck, type CallResult, collectChecks, describeCheck, evaluate, type KmsDeclarationProblem, type UncontractedFunction } from '../support/permissions/simulate';
 
 /*
@@ -46,13 +48,24 @@ describe('runtime permissions of every default environment', () => {
     usage = (await Promise.all(models.map((model) => roleUsage(model, checks.filter((c) => c.environment === model.name))))).flat();
   });
 
+  /** Per environment: calls, allowed, allowed on asserted context, identity-only, denied, through a VPC endpoint. */
+  const countsOf = (environment: string): number[] => {
+    const own = results.filter((r) => r.check.environment === environment);
+    return [
+      own.length,
+      own.filter((r) => r.decision === 'Allowed').length,
+      own.filter((r) => ASSERTED.test(r.decision)).length,
+      own.filter((r) => r.check.externalResourcePolicy && ALLOWED.test(r.decision)).length,
+      own.filter((r) => !ALLOWED.test(r.decision)).length,
+      own.filter((r) => r.check.endpoint).length,
+    ];
+  };
+
   afterAll(() => {
     if (!results) return;
     const counts = models.map((model) => {
-      const own = results.filter((r) => r.check.environment === model.name);
-      const unverified = own.filter((r) => r.check.externalResourcePolicy && ALLOWED.test(r.decision)).length;
-      const asserted = own.filter((r) => ASSERTED.test(r.decision)).length;
-      return `${model.name}: ${own.length} calls, ${own.filter((r) => r.decision === 'Allowed').length} allowed, ${asserted} allowed on asserted context, ${unverified} allowed by identity policy only (resource policy unverified), ${own.filter((r) => !ALLOWED.test(r.decision)).length} denied`;
+      const [calls, allowed, asserted, unverified, denied, throughEndpoint] = countsOf(model.name);
+      return `${model.name}: ${calls} calls, ${allowed} allowed, ${asserted} allowed on asserted context, ${unverified} allowed by identity policy only (resource policy unverified), ${denied} denied, ${throughEndpoint} through a VPC endpoint`;
     });
     const denied = results.filter((r) => !ALLOWED.test(r.decision));
     const shown = process.env.PAVED_ROAD_PERMISSIONS_TABLE === 'full' ? results : denied;
@@ -68,6 +81,13 @@ describe('runtime permissions of every default environment', () => {
     expect(denied).toEqual([]);
   });
 
+  it('matches the counts per environment docs/runtime-permissions.md states', () => {
+    const doc = readFileSync(join(__dirname, '../../docs/runtime-permissions.md'), 'utf8');
+    const stated = Object.fromEntries([...doc.matchAll(/^\| (eu-prod|eu-dev|in-prod|us-prod|eu-prod\+example-endpoint) \|((?: \d+ \|){6})$/gm)]
+      .map((row) => [row[1], row[2].split('|').map((cell) => cell.trim()).filter(Boolean).map(Number)]));
+    expect(stated).toEqual(Object.fromEntries(models.map((model) => [model.name, countsOf(model.name)])));
+  });
+
   it('declares the KMS calls every service makes with the caller\'s credentials on an encrypted resource', () => {
     expect(kmsProblems.map((p) => `${p.environment}: ${p.problem}`)).toEqual([]);
   });
@@ -78,7 +98,17 @@ describe('runtime permissions of every default environment', () => {
       ['eu-dev', ['paved-road-eu-dev']],
       ['in-prod', ['paved-road-in-prod-lake-replica', 'paved-road-in-prod']],
       ['us-prod', ['paved-road-us-prod-lake-replica', 'paved-road-us-prod']],
+      [EU_PROD_WITH_ENDPOINT, ['paved-road-eu-prod-lake-replica', 'paved-road-eu-prod']],
     ]);
+  });
+
+  it('simulates the example SageMaker endpoint and the gateway\'s self-hosted path only where the flag turns them on', () => {
+    const sageMakerCallers = (name: string) => results.filter((r) => r.check.environment === name && /sagemaker|ecr:/.test(`${r.check.caller.label} ${r.check.action}`));
+    for (const name of ['eu-prod', 'eu-dev', 'in-prod', 'us-prod']) expect([name, sageMakerCallers(name)]).toEqual([name, []]);
+    const withEndpoint = results.filter((r) => r.check.environment === EU_PROD_WITH_ENDPOINT);
+    expect(withEndpoint.filter((r) => r.check.action === 'sagemaker:InvokeEndpoint').map((r) => [r.check.resource, r.decision]))
+      .toEqual([[expect.stringMatching(/^arn:aws:sagemaker:eu-central-1:111111111111:endpoint\//), 'Allowed']]);
+    expect(withEndpoint.filter((r) => !ALLOWED.test(r.decision))).toEqual([]);
   });
 
   it('has operation contracts for every Lambda function', () => {
@@ -164,8 +194,11 @@ describe('runtime permissions of every default environment', () => {
       expect(check.context['aws:SourceVpce']).toBe(check.endpoint!.id);
       expect(check.context['aws:SourceVpc']).toBe(check.endpoint!.vpcId);
     }
-    const services = (label: RegExp) => [...new Set(fromVpc.filter((c) => c.environment === 'eu-prod' && label.test(c.caller.label)).map((c) => c.endpoint!.serviceName))].sort();
-    expect(services(/^GatewayHandler/)).toEqual(['bedrock-runtime', 'dynamodb', 'lambda', 's3', 'sagemaker.runtime'].map((name) => `com.amazonaws.eu-central-1.${name}`));
+    const services = (environment: string, label: RegExp) => [...new Set(fromVpc.filter((c) => c.environment === environment && label.test(c.caller.label)).map((c) => c.endpoint!.serviceName))].sort();
+    const endpointsOf = (...names: string[]) => names.map((name) => `com.amazonaws.eu-central-1.${name}`);
+    expect(services('eu-prod', /^GatewayHandler/)).toEqual(endpointsOf('bedrock-runtime', 'dynamodb', 'lambda', 's3'));
+    // The self-hosted path, only with the example endpoint, goes through the SageMaker runtime endpoint.
+    expect(services(EU_PROD_WITH_ENDPOINT, /^GatewayHandler/)).toEqual(endpointsOf('bedrock-runtime', 'dynamodb', 'lambda', 's3', 'sagemaker.runtime'));
     // No endpoint of the default environments sets a policy: AWS's default full-access policy applies.
     expect(fromVpc.every((c) => c.endpoint!.policy === DEFAULT_ENDPOINT_POLICY)).toBe(true);
     // The OpenSearch domain sits in the VPC: its HTTP calls pass through no endpoint.

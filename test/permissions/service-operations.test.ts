@@ -113,4 +113,24 @@ describe('PavedRoadFunction event sources', () => {
     expect(decrypts.length).toBeGreaterThan(0);
     for (const st of decrypts) expect(JSON.stringify(st.Condition)).toContain('kms:ViaService');
   });
+
+  it('creates the mapping only after the policy that lets the role receive from the queue and decrypt its messages', () => {
+    // Lambda refuses CreateEventSourceMapping while the role cannot call ReceiveMessage
+    // (https://github.com/aws/aws-cdk/issues/6770), so the mapping must depend on that policy.
+    const { s, foundation, fn } = withFunction();
+    const key = foundation.keyFor(DataClass.CONFIDENTIAL);
+    const deadLetters = new sqs.Queue(s, 'DeadLetters', { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key });
+    const queue = new sqs.Queue(s, 'Queue', { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 } });
+    fn.addSqsEventSource(queue);
+    const template = Template.fromStack(s);
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as { DependsOn?: string[] };
+    const policies = template.findResources('AWS::IAM::Policy') as Record<string, { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>;
+    const grants = (action: string) => Object.entries(policies)
+      .filter(([, policy]) => policy.Properties.PolicyDocument.Statement.some((st) => [st.Action].flat().includes(action)))
+      .map(([logicalId]) => logicalId);
+    const receive = grants('sqs:ReceiveMessage');
+    const decrypt = grants('kms:Decrypt');
+    expect(receive).toHaveLength(1);
+    expect(mapping.DependsOn).toEqual(expect.arrayContaining([...receive, ...decrypt]));
+  });
 });

@@ -6,7 +6,8 @@ import type * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ACCOUNT_BASELINE_EXPORT, AccountBaselineStage, type PlatformStack, RegionCatalogue } from '../../lib';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { ACCOUNT_BASELINE_EXPORT, AccountBaselineStage, EXAMPLE_INFERENCE_CONTEXT, type PlatformStack, RegionCatalogue } from '../../lib';
 import { buildPlatform } from '../../bin/app';
 import { ENVIRONMENTS } from '../../bin/environments';
 import { testApp } from '../support/app';
@@ -109,13 +110,30 @@ describe('bin/ wiring and docs/deploy.md', () => {
     }
   });
 
-  it('states the GPU endpoint quota of the production environments', () => {
-    const prod = stages.filter((stage) => stage.platform.exampleEndpoint);
+  it('deploys no example endpoint by default: a fresh account has no model artifacts and no GPU quota for it', () => {
+    expect(stages.filter((stage) => stage.platform.exampleEndpoint).map((stage) => stage.stageName)).toEqual([]);
+    expect(readme).toContain(`\`-c ${EXAMPLE_INFERENCE_CONTEXT}=true\``);
+    const phase2 = deployDoc.slice(deployDoc.indexOf('### Phase 2: the example endpoint'));
+    expect(phase2).toContain(`npx cdk deploy 'eu-prod/*' -c env=eu-prod -c ${EXAMPLE_INFERENCE_CONTEXT}=true`);
+  });
+
+  it('names the bucket prefix the example endpoint loads its model from in the phase-2 upload', () => {
+    const withEndpoint = buildPlatform(testApp({ [EXAMPLE_INFERENCE_CONTEXT]: 'true', env: 'eu-prod' }))[0].platform;
+    const model = resources(withEndpoint, sagemaker.CfnModel)[0];
+    const source = withEndpoint.resolve(model.primaryContainer) as { modelDataSource: { s3DataSource: { s3Uri: unknown } } };
+    expect(JSON.stringify(source.modelDataSource.s3DataSource.s3Uri)).toContain('/models/llama-3-1-8b-instruct/');
+    expect(deployDoc).toContain('aws s3 sync ./llama-3-1-8b-instruct/ "s3://$ARTIFACTS/models/llama-3-1-8b-instruct/"');
+    expect(deployDoc).toContain(`ARTIFACTS=$(res ${withEndpoint.getLogicalId(withEndpoint.dataLake.modelArtifacts.node.defaultChild as CfnElement)} paved-road-eu-prod)`);
+  });
+
+  it('states the GPU endpoint quota of the production environments with the example endpoint', () => {
+    const withEndpoint = buildPlatform(testApp({ [EXAMPLE_INFERENCE_CONTEXT]: 'true' }));
+    const prod = withEndpoint.filter((stage) => stage.platform.platformEnvironment.stage.isProd);
     expect(prod.map((stage) => stage.stageName)).toEqual(['eu-prod', 'in-prod', 'us-prod']);
     for (const { platform } of prod) {
       const endpoint = platform.exampleEndpoint!;
       const maxInstances = (endpoint.scalableTarget.node.defaultChild as appscaling.CfnScalableTarget).maxCapacity;
-      expect(deployDoc).toContain(`| SageMaker \`${endpoint.instanceSelection.instanceType.name} for endpoint usage\` (prod, example endpoint) | ${maxInstances} (auto scaling maximum), **${2 * maxInstances}** during a blue/green update`);
+      expect(deployDoc).toContain(`| SageMaker \`${endpoint.instanceSelection.instanceType.name} for endpoint usage\` (prod, example endpoint, phase 2) | ${maxInstances} (auto scaling maximum), **${2 * maxInstances}** during a blue/green update`);
     }
   });
 

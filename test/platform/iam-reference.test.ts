@@ -1,5 +1,6 @@
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { assemblePlatform } from '../../bin/app';
+import { EXAMPLE_INFERENCE_CONTEXT } from '../../lib';
 import { testApp } from '../support/app';
 import { type FoundStatement, findStatements, unknownIamNames } from '../support/iam-reference';
 
@@ -14,7 +15,10 @@ describe('IAM names in the synthesized templates', () => {
   beforeAll(() => {
     const app = testApp();
     assemblePlatform(app);
-    stacks = app.synth().stacksRecursively;
+    // eu-prod with the example SageMaker endpoint too, which no default environment deploys.
+    const withEndpoint = testApp({ [EXAMPLE_INFERENCE_CONTEXT]: 'true', env: 'eu-prod' });
+    assemblePlatform(withEndpoint);
+    stacks = [...app.synth().stacksRecursively, ...withEndpoint.synth().stacksRecursively];
     statements = stacks.flatMap((stack) => findStatements(stack.stackName, stack.template));
   });
 
@@ -34,6 +38,7 @@ describe('IAM names in the synthesized templates', () => {
       'AWS::SQS::QueuePolicy PolicyDocument',
     ]);
     expect(stacks.map((stack) => stack.stackName)).toEqual(expect.arrayContaining(['paved-road-account-baseline', 'paved-road-eu-prod-lake-replica', 'paved-road-us-prod']));
+    expect(statements.some(({ statement }) => JSON.stringify(statement.Action).includes('sagemaker:InvokeEndpoint'))).toBe(true);
   });
 
   it('names only actions and condition keys that exist in the service authorization reference', async () => {

@@ -1,5 +1,5 @@
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { readCompliance, formatSummary, groupAcknowledgments, reasonProblem } from '../../lib';
+import { EXAMPLE_INFERENCE_CONTEXT, readCompliance, formatSummary, groupAcknowledgments, reasonProblem } from '../../lib';
 import { buildPlatform } from '../../bin/app';
 import { testApp } from '../support/app';
 
@@ -74,5 +74,20 @@ describe('default platform', () => {
     expect(summary).toMatch(/baseline-333333333333\/ap-south-1\s+ap-south-1\s+zone IN\s+paved-road-account-baseline\s+3 resources\s+1 acknowledgments/);
     expect(summary).toMatch(/in-prod\s+ap-south-1\s+zone IN/);
     expect(summary).toMatch(/in-prod\s+ap-south-2\s+zone IN\s+paved-road-in-prod-lake-replica/);
+  });
+});
+
+// The second deploy phase (docs/deploy.md): eu-prod with the example SageMaker endpoint, which no
+// default environment deploys, through the same gate.
+describe('eu-prod with the example endpoint', () => {
+  it('synthesizes with zero unacknowledged findings and holds the endpoint', () => {
+    const app = testApp({ [EXAMPLE_INFERENCE_CONTEXT]: 'true', env: 'eu-prod' });
+    const [stage] = buildPlatform(app);
+    const assembly = app.synth();
+    expect(stage.platform.exampleEndpoint).toBeDefined();
+    const stacks = readCompliance(assembly.directory);
+    expect(formatSummary(stacks)).toMatch(/0 unacknowledged findings/);
+    const template = assembly.getNestedAssembly(stage.artifactId).getStackArtifact(stage.platform.artifactId).template as { Resources: Record<string, { Type: string }> };
+    expect(Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::SageMaker::Endpoint')).toHaveLength(1);
   });
 });

@@ -85,6 +85,19 @@ describe('PavedRoadFunction', () => {
     });
   });
 
+  it('declares that the deployer lets Lambda encrypt the environment with the key and grant itself its use', () => {
+    // Lambda uses the creator's permissions (kms:Encrypt, kms:CreateGrant) on a customer managed key.
+    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html
+    const keyArn = stack.resolve(foundation.keyFor(DataClass.CONFIDENTIAL).keyArn);
+    const [fnResource] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { KmsKeyArn: keyArn } }));
+    const declared = (fnResource.Metadata['paved-road:service-operations'] as Array<{ caller: { deployer?: boolean }; calls: Array<{ action: string; resource: unknown; context: Record<string, string> }> }>)
+      .filter((operation) => operation.caller.deployer);
+    expect(declared.flatMap((operation) => operation.calls)).toEqual([
+      { action: 'kms:Encrypt', resource: keyArn, context: { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com', 'kms:CallerAccount': '123456789012' } },
+      { action: 'kms:CreateGrant', resource: keyArn, context: { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com', 'kms:CallerAccount': '123456789012', 'kms:GrantIsForAWSResource': 'true' } },
+    ]);
+  });
+
   it('gives a synchronously invoked function no dead-letter queue and no alarm on one', () => {
     const syncStack = new Stack(testApp(), 'Sync', { env: { account: environment.account, region: environment.region } });
     bindEnvironment(syncStack, environment);

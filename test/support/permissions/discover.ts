@@ -109,6 +109,8 @@ export function discoverEdges(model: EnvironmentModel): { required: RequiredEdge
         if ((p.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active') need(`tracing of function ${id}`, { roleArn }, 'xray:PutTraceSegments', { arnPrefix: '*' });
         const dlq = (p.DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn;
         if (dlq) need(`dead-letter queue of function ${id}`, { roleArn }, 'sqs:SendMessage', byArn(dlq, id));
+        // Lambda encrypts a customer-managed-key environment and grants itself the key with the creator's credentials.
+        if (p.KmsKeyArn) need(`environment encryption of function ${id}`, { roleArn: `arn:aws:iam::${resource.stack.account}:role/${deployerRoleName(resource.stack.account, resource.stack.region)}` }, 'kms:Encrypt', model.key(p.KmsKeyArn as string));
         break;
       }
       case 'AWS::Lambda::EventSourceMapping': {
