@@ -72,6 +72,19 @@ export class Stage {
     return this === Stage.DEV && destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
   }
 
+  /**
+   * Removal policy for a stateful resource that has deletion protection on: RETAIN. Rolling back
+   * its create would try to delete it, which deletion protection refuses (DynamoDB:
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html#cfn-dynamodb-table-deletionprotectionenabled,
+   * Cognito: https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-deletion-protection.html),
+   * leaving the stack in ROLLBACK_FAILED. Give such a resource a generated name, so that one kept
+   * after a failed first deploy does not block the retry. Without deletion protection, the
+   * {@link statefulRemovalPolicy}.
+   */
+  public deletionProtectedRemovalPolicy(scope: IConstruct, deletionProtection: boolean): RemovalPolicy {
+    return deletionProtection ? RemovalPolicy.RETAIN : this.statefulRemovalPolicy(scope);
+  }
+
   public toString(): string {
     return this.id;
   }

@@ -143,7 +143,7 @@ export class AiGateway extends Construct {
       encryptionKey: foundation.keyFor(DataClass.CONFIDENTIAL),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: env.stage.isProd,
-      removalPolicy: foundation.removalPolicy,
+      removalPolicy: env.stage.deletionProtectedRemovalPolicy(this, env.stage.isProd),
     });
     acknowledgeFinding(this.budgetTable,
       { id: 'NIST.800.53.R5-DynamoDBInBackupPlan', reason: 'The budget table holds only counters that onboarding can recreate; point-in-time recovery (35 days) restores it, so an AWS Backup plan would add no recovery capability.' },
@@ -598,7 +598,7 @@ export class AiGateway extends Construct {
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       customAttributes: { [tenantAttribute]: new cognito.StringAttribute({ minLen: 2, maxLen: 63, mutable: false }) },
       deletionProtection: this.foundation.environment.stage.isProd,
-      removalPolicy: this.foundation.removalPolicy,
+      removalPolicy: this.foundation.environment.stage.deletionProtectedRemovalPolicy(this, this.foundation.environment.stage.isProd),
     });
     return pool;
   }

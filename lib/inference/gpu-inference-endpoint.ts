@@ -190,6 +190,7 @@ export class GpuInferenceEndpoint extends Construct implements IGpuInferenceEndp
 
     this.alarmTopic = props.alarmTopic ?? this.foundation.alarmTopic;
     this.rollbackAlarms = this.createRollbackAlarms(props, componentName);
+    this.grantRollbackAlarmReads(role, policy);
     const rollback = { alarms: this.rollbackAlarms.map((alarm) => ({ alarmName: alarm.alarmName })) };
     const route = routing.spec;
 
@@ -426,6 +427,23 @@ export class GpuInferenceEndpoint extends Construct implements IGpuInferenceEndp
     this.declareExecutionRoleUse(role, args, modelKey);
     this.acknowledgeRoleWildcards(policy, props, modelData, args.capturePrefix, logStreamArns);
     return { role: role.withoutPolicyUpdates(), policy };
+  }
+
+  /**
+   * Deployment guardrails: SageMaker reads the rollback alarms with the execution role ("Ensure
+   * that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms action on
+   * the auto-rollback alarms you specify"); without it a blue/green update cannot roll back.
+   * https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html
+   */
+  private grantRollbackAlarmReads(role: iam.IRole, policy: iam.ManagedPolicy): void {
+    const alarmArns = this.rollbackAlarms.map((alarm) => alarm.alarmArn);
+    policy.addStatements(new iam.PolicyStatement({ sid: 'DescribeRollbackAlarms', actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns }));
+    declareServiceOperations(role, {
+      description: 'SageMaker reads the auto-rollback alarms with the execution role during a deployment',
+      docs: ['https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html'],
+      caller: ServiceCaller.role('sagemaker.amazonaws.com', role),
+      calls: alarmArns.map((resource) => ({ action: 'cloudwatch:DescribeAlarms', resource })),
+    });
   }
 
   /**

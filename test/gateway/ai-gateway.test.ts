@@ -103,11 +103,25 @@ describe('AiGateway', () => {
   });
 
   it('keeps budgets in a KMS-encrypted table with point-in-time recovery, retained in prod', () => {
+    // Deletion protection refuses the delete a rolled-back create would make: Retain, not RetainExceptOnCreate.
     template.hasResource('AWS::DynamoDB::Table', {
       Properties: Match.objectLike({ SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }), PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
-      DeletionPolicy: 'RetainExceptOnCreate',
+      DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
+  });
+
+  it('never asks a rollback to delete a deletion-protected table or user pool, and gives both generated names', () => {
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool']) {
+      const resources = Object.values(template.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources) {
+        const protectedFromDeletion = resource.Properties.DeletionProtectionEnabled === true || resource.Properties.DeletionProtection === 'ACTIVE';
+        expect(protectedFromDeletion).toBe(true);
+        expect([resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+        expect(resource.Properties.TableName ?? resource.Properties.UserPoolName).toBeUndefined();
+      }
+    }
   });
 
   it('lets the gateway invoke models only with the guardrail and denies calls without one', () => {

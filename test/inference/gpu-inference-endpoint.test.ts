@@ -170,6 +170,8 @@ describe('GpuInferenceEndpoint with instance capacity (eu-prod)', () => {
     expect(bySid('PullServingImage')).toMatchObject({ Resource: 'arn:aws:ecr:eu-central-1:763104351884:repository/djl-inference' });
     expect(bySid('WriteEndpointLogs')).toMatchObject({ Resource: `arn:aws:logs:eu-central-1:111111111111:log-group:/aws/sagemaker/Endpoints/${endpoint.endpointName}:log-stream:*` });
     expect(bySid('ManageEndpointInterfacesInFoundationVpc')).toMatchObject({ Condition: { ArnEquals: { 'ec2:Vpc': { 'Fn::Join': ['', ['arn:aws:ec2:eu-central-1:111111111111:vpc/', { Ref: fixture.stack.getLogicalId(fixture.foundation.vpc.node.defaultChild as never) }]] } } } });
+    // Deployment guardrails read the rollback alarms with the execution role (deployment-guardrails-configuration.html).
+    expect(bySid('DescribeRollbackAlarms')).toMatchObject({ Action: 'cloudwatch:DescribeAlarms', Resource: endpoint.rollbackAlarms.map((alarm) => fixture.stack.resolve(alarm.alarmArn)) });
     const wildcardActions = statements.flatMap((s) => [s.Action].flat() as string[]).filter((a) => a.includes('*'));
     expect(wildcardActions).toEqual([]);
     template.resourceCountIs('AWS::IAM::Policy', 1); // the invoker's grant only; the execution role has no inline policy

@@ -43,6 +43,19 @@ describe('bin/ wiring and docs/deploy.md', () => {
     expect(readme).toContain(`npx cdk bootstrap aws://${euProd.platform.account}/${euProd.platform.region} aws://${euProd.lakeReplica!.account}/${euProd.lakeReplica!.region}`);
   });
 
+  it('lists every environment\'s pinned availability zones and interface endpoint services for the pre-deploy check', () => {
+    const section = deployDoc.slice(deployDoc.indexOf('### Availability zones'), deployDoc.indexOf('### What each resource type needs'));
+    expect(section.length).toBeGreaterThan(0);
+    for (const stage of stages) {
+      const stack = stage.platform;
+      const zones = resources(stack, ec2.CfnSubnet).map((subnet) => stack.resolve(subnet.availabilityZone));
+      const services = resources(stack, ec2.CfnVPCEndpoint).filter((endpoint) => endpoint.vpcEndpointType === 'Interface')
+        .map((endpoint) => (stack.resolve(endpoint.serviceName) as string).replace(`com.amazonaws.${stack.region}.`, ''));
+      expect(section).toContain(`| ${stage.stageName} | ${zones.join(', ')} | ${services.join(', ')} |`);
+      expect(section).toContain(`for s in ${services.join(' ')}; do`);
+    }
+  });
+
   it('enables every opt-in region a default environment deploys into before that region\'s bootstrap', () => {
     const optIn = stages.flatMap((stage) => [stage.platform, ...(stage.lakeReplica ? [stage.lakeReplica] : [])])
       .filter((stack) => RegionCatalogue.tryLookup(stack.region)?.optIn === true)
