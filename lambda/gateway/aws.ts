@@ -275,7 +275,12 @@ export class DynamoDb implements DynamoDbApi {
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.UpdateItem' },
       body: JSON.stringify(input),
     }, signal);
-    await response.body?.cancel();
+    // DynamoDB answers every success with a JSON object (`{}` without ReturnValues): a 200 whose
+    // body breaks off or is not JSON is not taken as a write, but retried like any transient
+    // failure (a reserve, settle or release is idempotent by its reservation id).
+    // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_ResponseSyntax
+    const answer = await readJson(response, 'dynamodb', signal);
+    if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new AwsApiError('MalformedResponseError', 'dynamodb: UpdateItem answered without a JSON object', undefined);
   }
 }
 

@@ -25,9 +25,10 @@ let lostAnswers = 0;
 /**
  * How the next UpdateItem answers are damaged: `cut` forwards to dynalite and breaks the answer's
  * body off halfway (a reset mid-body); `cut-throttle` and `html-400` answer without forwarding, with
- * a throttle whose body breaks off and with a 400 whose body is a proxy's HTML page.
+ * a throttle whose body breaks off and with a 400 whose body is a proxy's HTML page; `html-200`
+ * forwards to dynalite (the update is applied) and answers 200 with an HTML page instead of its JSON.
  */
-let damaged: Array<'cut' | 'cut-throttle' | 'html-400'> = [];
+let damaged: Array<'cut' | 'cut-throttle' | 'html-400' | 'html-200'> = [];
 
 /** A response whose body breaks off halfway, as fetch reports a connection reset mid-body. */
 function cutOff(status: number, text: string): Response {
@@ -67,6 +68,10 @@ async function send(signed: Request): Promise<Response> {
     throw new TypeError('fetch failed: socket hang up');
   }
   const input = JSON.parse(body) as { Key: unknown; ReturnValuesOnConditionCheckFailure?: string };
+  if (damage === 'html-200' && response.ok) {
+    await response.body?.cancel();
+    return new Response('<html><body>OK</body></html>', { status: 200, headers: { 'content-type': 'text/html' } });
+  }
   if (damage === 'cut') {
     const answer = await withOldItem(response, input);
     return cutOff(answer.status, await answer.text());
@@ -198,6 +203,32 @@ describe('DynamoDB answers whose body breaks off or is not JSON', () => {
     damaged = ['cut'];
     const reservation = await budget().reserve('t-cut-old', 250, NOW, 1000);
     expect(await item('t-cut-old')).toEqual({ budgetPeriod: PERIOD, remainingTokens: 750, reservedTokens: 250, inFlight: [reservation.id] });
+  });
+
+  it.each(['cut', 'html-200'] as const)('does not take a 200 whose body is %s for a write it can trust: retries, and the idempotent update is applied once', async (damage) => {
+    await onboard(`t-200-${damage}`, 1000);
+    damaged = [damage];
+    const reservation = await budget().reserve(`t-200-${damage}`, 250, NOW, 1000);
+    expect(damaged).toEqual([]);
+    expect(await item(`t-200-${damage}`)).toEqual({ budgetPeriod: PERIOD, remainingTokens: 750, reservedTokens: 250, inFlight: [reservation.id] });
+  });
+
+  it('confirms a reserve whose 200 was not JSON by its retry, which finds the reservation applied, and charges it once', async () => {
+    await onboard('t-html-200', 1000);
+    damaged = ['html-200', 'html-200', 'html-200'];
+    const reservation = await budget().reserve('t-html-200', 250, NOW, 1000);
+    // The retry's failed condition (already in flight) is a real 400 with the old item: the reservation is found applied.
+    expect(await item('t-html-200')).toEqual({ budgetPeriod: PERIOD, remainingTokens: 750, reservedTokens: 250, inFlight: [reservation.id] });
+  });
+
+  it('answers a chat 503 when a reserve\'s 200 is not JSON and the retries cannot confirm it, and calls no model', async () => {
+    await onboard('acme-html-200', 1000);
+    const t = testDeps();
+    damaged = ['html-200', 'cut-throttle', 'cut-throttle', 'cut-throttle', 'cut-throttle', 'cut-throttle'];
+    const response = await handleGatewayRequest(request({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 10 }, { tenant: 'acme-html-200' }), { ...t.deps, budget: budget() });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBeDefined();
+    expect(t.bedrock.converse).not.toHaveBeenCalled();
   });
 
   it('retries a settle whose throttle answer broke off, and settles once', async () => {
