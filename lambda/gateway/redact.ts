@@ -69,14 +69,24 @@ export const REDACTION_PATTERNS = {
   /** A non-ASCII character: the candidates for decimal digits NFKC leaves alone (Devanagari, Arabic-Indic, ...). */
   nonAscii: /[^\0-\x7F]/gu,
   decimalDigit: /^\p{Nd}$/u,
+  /** Invisible format characters (soft hyphen, zero-width joiners, direction marks): dropped, so they split nothing. */
+  formatChar: /^\p{Cf}$/u,
+  /** Dashes and the minus sign: read as `-`. */
+  dashChar: /^[\p{Pd}\u2212]$/u,
+  /** Combining marks and variation selectors on a digit (a keycap `4️⃣`): dropped. */
+  markAfterDigit: /(?<!\D)\p{M}{1,8}/gu,
   jwt: /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g,
-  githubToken: /(?<![\w-])(?:gh[opsur]_[A-Za-z0-9]{30,}|github_pat_\w{30,})/g,
-  stripeKey: /(?<![\w-])[rs]k_(?:live|test)_[A-Za-z0-9]{10,}/g,
-  slackToken: /(?<![\w-])xox[abposr]-[A-Za-z0-9-]{10,}/g,
+  githubToken: /(?<![A-Za-z0-9-])(?:gh[opsur]_[A-Za-z0-9]{30,}|github_pat_\w{30,})/g,
+  /** Stripe secret, restricted and organisation keys and webhook signing secrets. */
+  stripeKey: /(?<![A-Za-z0-9-])(?:[rs]k_(?:org_)?(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{10,})/g,
+  /** Slack bot/user tokens, app-level tokens and incoming-webhook URLs. */
+  slackToken: /(?<![A-Za-z0-9-])(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{10,})/g,
+  /** Hugging Face and GitLab personal access tokens. */
+  hubToken: /(?<![A-Za-z0-9-])(?:hf_[A-Za-z0-9]{30,}|glpat-[\w-]{20,})/g,
   googleApiKey: /(?<![\w-])AIza[\w-]{35}/g,
   /** OpenAI (`sk-`, `sk-proj-`) and Anthropic (`sk-ant-api03-`) keys. */
-  modelApiKey: /(?<![\w-])sk-[\w-]{20,}/g,
-  npmToken: /(?<![\w-])npm_[A-Za-z0-9]{36}/g,
+  modelApiKey: /(?<![A-Za-z0-9-])sk-[\w-]{20,}/g,
+  npmToken: /(?<![A-Za-z0-9-])npm_[A-Za-z0-9]{36}/g,
   /** `Authorization: Bearer <token>`: 16 or more token characters, so that prose ("bearer of") stays. */
   bearer: /(?<![A-Za-z])((?:Bearer|BEARER|bearer)[ \t]+)[\w.~+/-]{16,}=*/g,
   /** `Basic <base64 of user:password>`, confirmed by decoding. */
@@ -84,16 +94,26 @@ export const REDACTION_PATTERNS = {
   /** After `://`, the `user:password@` of a URL; tried at each `://` only. */
   urlUserinfo: /[^\s/?#@:]*:[^\s/?#@]*@/y,
   /**
-   * The name in `name = value` where the name ends in a secret's word, in any case style (password, apiKey,
-   * aws_secret_access_key, DB_PASSWORD, "token": "..."); the name stays, the value goes. A word
-   * glued to more lowercase letters (keyboard, tokens) is not a name, and a name without a value
-   * ("password reset") stays.
+   * A `name = value` (or `name: value`, JSON `"name": "value"`) name: a run of name characters
+   * followed by a separator. `credentialNameKind()` decides whether the name is a secret's; the
+   * name stays, the value goes.
    */
-  credentialNameLower: /(?<![a-z])(?:pass(?:word|wd)|pwd|secret|token|(?:api)?key|credentials?|auth)(?![a-z])(?:[_.\-A-Z][\w.-]{0,24})?["']?[ \t]{0,8}[:=][ \t]{0,8}/g,
-  credentialNameCapitalised: /(?:Pass(?:word|wd)|Pwd|Secret|Token|Key|Credentials?|Auth)(?![a-z])(?:[_.\-A-Z][\w.-]{0,24})?["']?[ \t]{0,8}[:=][ \t]{0,8}/g,
-  credentialNameUpper: /(?<![A-Z])(?:PASS(?:WORD|WD)|PWD|SECRET|TOKEN|KEY|CREDENTIALS?|AUTH)(?![A-Z])(?:[_.-][\w.-]{0,24})?["']?[ \t]{0,8}[:=][ \t]{0,8}/g,
+  credentialName: /(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{1,48}["']?[ \t]{0,16}[:=][ \t]{0,16}/g,
+  /** Where a matched credential name ends: its closing quote, blanks or separator. */
+  nameEnd: /["' \t:=]/,
+  /** The words of a name: split at `_`, `.`, `-` and camelCase humps (`passwordHash` is `password`, `hash`). */
+  nameWordBoundary: /[_.-]|(?<=[a-z0-9])(?=[A-Z])/,
+  /**
+   * A word of a name that ends in a secret's word, glued or not (`password`, `dbpassword`, `APIKEY`
+   * lowercased, `accesstoken`, `passphrase`); `keyboard`, `author` and `tokens` do not end in one.
+   */
+  secretWord: /^[a-z0-9]{0,40}(?:pass(?:words?|wd|phrase)|pwd|secret|token|key|credentials?|auth)$/,
+  /** A secret's word that names a password or passphrase, whose unquoted value may have spaces. */
+  passWord: /(?:pass(?:words?|wd|phrase)|pwd)$/,
   /** The value after a credential's name: quoted (to the closing quote) or up to a space or delimiter. */
   credentialValue: /"[^"\r\n]*"?|'[^'\r\n]*'?|[^\s"',;&]+/y,
+  /** The value after a password's or passphrase's name: unquoted, to the end of the line or a delimiter, since passphrases have spaces. */
+  passphraseValue: /"[^"\r\n]*"?|'[^'\r\n]*'?|[^\r\n"',;&]+/y,
   awsAccessKeyId: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}(?![A-Z0-9])/g,
   /** A standalone 40-character secret access key: base64 alphabet, mixed case and a digit. */
   awsSecretKey: /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}\d)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
@@ -101,10 +121,10 @@ export const REDACTION_PATTERNS = {
   emailDomainChar: /^[\p{L}\p{N}\p{M}.-]$/u,
   /** A top-level domain: letters (or an IDN's punycode), never digits, so that `pkg@1.2.3` stays. */
   topLevelDomain: /^(?:\p{L}[\p{L}\p{M}]{1,62}|(?:xn|XN)--[A-Za-z0-9-]{1,59})$/u,
-  ibanCandidate: /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9])+/g,
+  ibanCandidate: /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ .-]?[A-Za-z0-9])+/g,
   ibanChar: /[A-Za-z0-9]/g,
   ibanShape: /^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/,
-  ipV6Candidate: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g,
+  ipV6Candidate: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)/g,
   ipV4Candidate: /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d]|\.\d)/g,
   /** UUIDs and hexadecimal words (git SHAs, hashes): their digit runs are not numbers. */
   hexWord: /(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{7,64})(?![0-9A-Za-z])/g,
@@ -118,8 +138,8 @@ export const REDACTION_PATTERNS = {
   ssn: /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/g,
   /** Nine digits without dashes are an SSN only when the text says so just before. */
   labelledSsn: /((?:SSN|ssn|Ssn|[Ss]ocial [Ss]ecurity|SOCIAL SECURITY)[^\d\n]{0,24})\d{3}[ -]?\d{2}[ -]?\d{4}(?!\d)/g,
-  /** Payment card candidates: digits in any grouping, up to three separators between digits. */
-  digitRun: /(?<!\d)\d(?:[\s.\-_/\u200B\u2060]{1,3}\d|\d)*/g,
+  /** Payment card candidates: digits in any grouping, up to four separators (blanks, `.`, `-`, `_`, `/`, `|`, `·`) between digits. */
+  digitRun: /(?<!\d)\d(?:[\s.\-_/|\u00B7]{1,4}\d|\d)*/g,
   digitGroup: /(?<!\d)\d+/g,
   nonDigit: /\D/g,
   /** With a trunk 0, contiguous (02079460959) or grouped (UK 020 7946 0959, FR 01 23 45 67 89, IN 098765 43210). */
@@ -137,49 +157,57 @@ export const REDACTION_PATTERNS = {
 const P = REDACTION_PATTERNS;
 
 /**
- * The NFKC form of `text` with every Unicode decimal digit as its ASCII digit: fullwidth digits,
- * no-break and narrow spaces and fullwidth `＠` become what they look like, so one set of ASCII
+ * The NFKC form of `text` with every Unicode decimal digit as its ASCII digit, every dash as `-`,
+ * and no invisible format characters or marks on digits: fullwidth digits, no-break and narrow
+ * spaces, en dashes and fullwidth `＠` become what they look like, so one set of ASCII
  * patterns sees them. Redaction works on this copy: the captured text is its NFKC form.
  */
 export function normalizeForDetection(text: string): string {
   return text.normalize('NFKC').replace(P.nonAscii, (char) => {
+    if (P.formatChar.test(char)) return '';
+    if (P.dashChar.test(char)) return '-';
     if (!P.decimalDigit.test(char)) return char;
     // Unicode encodes each script's decimal digits as a contiguous run from 0 to 9.
     const code = char.codePointAt(0)!;
     let zero = code;
     while (code - zero < 9 && P.decimalDigit.test(String.fromCodePoint(zero - 1))) zero--;
     return String((code - zero) % 10);
-  });
+  }).replace(P.markAfterDigit, '');
 }
 
 /** Private key blocks, whole: PEM (PKCS#1/#8, EC, ENCRYPTED, OPENSSH), PGP, PuTTY; unterminated ones to the end. */
 function redactKeyBlocks(text: string): string {
+  // Each marker's next occurrence is searched again only once the scan has passed it, so many
+  // `-----BEGIN ` headers without a key cost one pass over the text, not one pass each.
+  const next = (marker: string, at: number) => { const found = text.indexOf(marker, at); return found < 0 ? Infinity : found; };
   let out = '';
   let cursor = 0;
-  let from = 0;
-  for (;;) {
-    const pem = text.indexOf('-----BEGIN ', from);
-    const putty = text.indexOf('PuTTY-User-Key-File-', from);
-    if (pem < 0 && putty < 0) break;
-    let start: number;
-    let end: number;
-    if (putty >= 0 && (pem < 0 || putty < pem)) {
-      start = putty;
-      const mac = text.indexOf('Private-MAC:', start);
+  let pem = next('-----BEGIN ', 0);
+  let putty = next('PuTTY-User-Key-File-', 0);
+  while (pem !== Infinity || putty !== Infinity) {
+    let from: number;
+    if (putty < pem) {
+      const mac = text.indexOf('Private-MAC:', putty);
       const lineEnd = mac < 0 ? -1 : text.indexOf('\n', mac);
-      end = mac < 0 || lineEnd < 0 ? text.length : lineEnd;
+      const end = mac < 0 || lineEnd < 0 ? text.length : lineEnd;
+      out += `${text.slice(cursor, putty)}[PRIVATE_KEY]`;
+      cursor = from = end;
     } else {
-      start = pem;
       // Labels are short (RFC 7468): look for the closing dashes within 80 characters only.
-      const labelEnd = text.slice(start + 11, start + 91).indexOf('-----');
-      const label = labelEnd < 0 ? '' : text.slice(start + 11, start + 11 + labelEnd);
-      if (!label.endsWith('PRIVATE KEY') && label !== 'PGP PRIVATE KEY BLOCK') { from = start + 11; continue; }
-      const footer = `-----END ${label}-----`;
-      const footerAt = text.indexOf(footer, start);
-      end = footerAt < 0 ? text.length : footerAt + footer.length;
+      const labelEnd = text.slice(pem + 11, pem + 91).indexOf('-----');
+      const label = labelEnd < 0 ? '' : text.slice(pem + 11, pem + 11 + labelEnd);
+      if (label.endsWith('PRIVATE KEY') || label === 'PGP PRIVATE KEY BLOCK') {
+        const footer = `-----END ${label}-----`;
+        const footerAt = text.indexOf(footer, pem);
+        const end = footerAt < 0 ? text.length : footerAt + footer.length;
+        out += `${text.slice(cursor, pem)}[PRIVATE_KEY]`;
+        cursor = from = end;
+      } else {
+        from = pem + 11;
+      }
     }
-    out += `${text.slice(cursor, start)}[PRIVATE_KEY]`;
-    cursor = from = end;
+    if (pem < from) pem = next('-----BEGIN ', from);
+    if (putty < from) putty = next('PuTTY-User-Key-File-', from);
   }
   return out + text.slice(cursor);
 }
@@ -266,6 +294,7 @@ const SECRET_RULES: readonly Rule[] = [
   [P.githubToken, '[TOKEN]'],
   [P.stripeKey, '[TOKEN]'],
   [P.slackToken, '[TOKEN]'],
+  [P.hubToken, '[TOKEN]'],
   [P.googleApiKey, '[TOKEN]'],
   [P.modelApiKey, '[TOKEN]'],
   [P.npmToken, '[TOKEN]'],
@@ -275,25 +304,31 @@ const SECRET_RULES: readonly Rule[] = [
   [P.awsSecretKey, '[AWS_SECRET_KEY]'],
 ];
 
-/** `name = value` credentials, for each spelling of the names: the name and separator stay, the value goes. */
+/** Whether `name` is a secret's name (one of its words ends in a secret's word), and whether a password's. */
+function credentialNameKind(name: string): 'password' | 'secret' | undefined {
+  const words = name.split(P.nameWordBoundary).map((word) => word.toLowerCase()).filter((word) => P.secretWord.test(word));
+  if (words.length === 0) return undefined;
+  return words.some((word) => P.passWord.test(word)) ? 'password' : 'secret';
+}
+
+/** `name = value` credentials: the name and separator stay, the value goes. */
 function redactCredentials(text: string): string {
-  let out = text;
-  for (const names of [P.credentialNameLower, P.credentialNameCapitalised, P.credentialNameUpper]) {
-    let next = '';
-    let cursor = 0;
-    for (const name of out.matchAll(names)) {
-      // A name inside the value just redacted ("password=token=...") is part of that value.
-      if (name.index! < cursor) continue;
-      const valueAt = name.index! + name[0].length;
-      P.credentialValue.lastIndex = valueAt;
-      const value = P.credentialValue.exec(out);
-      if (!value) continue;
-      next += `${out.slice(cursor, valueAt)}[CREDENTIAL]`;
-      cursor = valueAt + value[0].length;
-    }
-    out = next + out.slice(cursor);
+  let out = '';
+  let cursor = 0;
+  for (const match of text.matchAll(P.credentialName)) {
+    // A name inside the value just redacted ("password=token=...") is part of that value.
+    if (match.index! < cursor) continue;
+    const kind = credentialNameKind(match[0].slice(0, match[0].search(P.nameEnd)));
+    if (!kind) continue;
+    const valueAt = match.index! + match[0].length;
+    const valuePattern = kind === 'password' ? P.passphraseValue : P.credentialValue;
+    valuePattern.lastIndex = valueAt;
+    const value = valuePattern.exec(text);
+    if (!value) continue;
+    out += `${text.slice(cursor, valueAt)}[CREDENTIAL]`;
+    cursor = valueAt + value[0].length;
   }
-  return out;
+  return out + text.slice(cursor);
 }
 
 /**
@@ -334,16 +369,20 @@ const IP_RULES: readonly Rule[] = [
   [P.ipV4Candidate, (m) => (isIPv4(m) ? '[IP_ADDRESS]' : m)],
 ];
 
-/** After IBANs (whose digit groups look like phone and card numbers), before cards and national phones. */
+/** After IBANs (whose digit groups look like phone and card numbers), before cards and phones. */
 const ID_RULES: readonly Rule[] = [
-  [P.internationalPhone, internationalPhone],
   [P.aadhaar, (m) => (verhoeffValid(m.replace(P.nonDigit, '')) ? '[AADHAAR]' : m)],
   [P.ssn, '[SSN]'],
   [P.labelledSsn, '$1[SSN]'],
 ];
 
-/** National phone formats of the EU (incl. the UK), India and the US; a line break ends a number. */
+/**
+ * International (+CC, 00CC) and national phone formats of the EU (incl. the UK), India and the US,
+ * after cards, so that a card with a `00` group (`5500 0055 5555 5559`) is not read as `00 55...`;
+ * a line break ends a number.
+ */
 const PHONE_RULES: readonly Rule[] = [
+  [P.internationalPhone, internationalPhone],
   [P.trunkPhone, phoneIf(9, 12)],
   [P.nanpPhone, '[PHONE]'],
   [P.indiaMobile, '[PHONE]'],

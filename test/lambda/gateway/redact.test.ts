@@ -137,6 +137,54 @@ describe('redaction corpus', () => {
     expect(redactPii('ab4111111111111112cd ab+44207946095cd')).toBe('ab4111111111111112cd ab+44207946095cd');
   });
 
+  describe('what an outside harness found surviving (2026-12-02)', () => {
+    const CARD_SEPARATORS = ['\u2013', '\u2014', '\u2212', '\u2011', '\u2010', '\u00AD', '\u200C', '\u200D', '\u200E', '    ', '|', ' | ', '\u00B7'];
+    it.each(CARD_SEPARATORS.map((separator) => [JSON.stringify(separator), separator]))('removes a card written with %s between its groups', (_name, separator) => {
+      expect(redactPii(`pay with 4111${separator}1111${separator}1111${separator}1111 now`)).toBe('pay with [CARD_NUMBER] now');
+    });
+
+    it('removes a card behind a keycap and one with a 00 group, which is not an international prefix', () => {
+      expect(redactPii('4\uFE0F\u20E3111 1111 1111 1111')).toBe('[CARD_NUMBER]');
+      expect(redactPii('card 5500 0055 5555 5559')).toBe('card [CARD_NUMBER]');
+      expect(redactPii('call 0044 20 7946 0958 now')).toBe('call [PHONE] now');
+    });
+
+    it.each([
+      ['DBPASSWORD=Sup3rS3cret!', 'DBPASSWORD=[CREDENTIAL]'],
+      ['APIKEY=abc123XYZ', 'APIKEY=[CREDENTIAL]'],
+      ['SECRETKEY=abc123', 'SECRETKEY=[CREDENTIAL]'],
+      ['accesstoken=abc123 next', 'accesstoken=[CREDENTIAL] next'],
+      ['authtoken: abc123', 'authtoken: [CREDENTIAL]'],
+      ['sessiontoken=abc123', 'sessiontoken=[CREDENTIAL]'],
+      ['privatekey=abc123', 'privatekey=[CREDENTIAL]'],
+      ['passwords=abc123', 'passwords=[CREDENTIAL]'],
+      ['password          = abc123', 'password          = [CREDENTIAL]'],
+      ['password = correct horse battery staple\nnext line', 'password = [CREDENTIAL]\nnext line'],
+      ['passphrase: correct horse battery staple', 'passphrase: [CREDENTIAL]'],
+    ])('removes the value of the glued or spaced credential in %j', (text, redacted) => {
+      expect(redactPii(text)).toBe(redacted);
+    });
+
+    it.each([
+      'xapp-1-A0123456789-1234567890123-abcdef0123456789',
+      'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
+      'whsec_abcdefghijklmnop', 'sk_org_live_abcdefghijklmn', 'hf_abcdefghijklmnopqrstuvwxyz0123456789', 'glpat-abcdefghij0123456789',
+    ])('removes the token %s, also behind an underscore', (token) => {
+      expect(redactPii(`see ${token} ok`)).toBe('see [TOKEN] ok');
+      expect(redactPii(`x_${token}`)).toBe('x_[TOKEN]');
+    });
+
+    it('removes a token split by a zero-width space, an IPv4-mapped IPv6 address whole, and an IBAN grouped with dots', () => {
+      expect(redactPii('sk-\u200Babcdefghijklmnopqrstuvwx')).toBe('[TOKEN]');
+      expect(redactPii('ip ::ffff:192.168.1.20 and ::1.')).toBe('ip [IP_ADDRESS] and [IP_ADDRESS].');
+      expect(redactPii('DE89.3704.0044.0532.0130.00')).toBe('[IBAN]');
+    });
+
+    it('keeps names that only look like a secret\'s, and text in scripts with combining marks', () => {
+      for (const text of ['author: Jane', 'the keyboard: a US layout', 'tokens: 12', 'Hindi: क्षत्रिय', 'café: open']) expect(redactPii(text)).toBe(text);
+    });
+  });
+
   it.each(NEAR_MISSES)('leaves %s readable', (text) => {
     expect(redactPii(text)).toBe(text);
   });
