@@ -22,6 +22,8 @@ describe('bin/ wiring and docs/deploy.md', () => {
   const app = testApp();
   const stages = buildPlatform(app);
   const baselines = app.node.children.filter((child): child is AccountBaselineStage => child instanceof AccountBaselineStage);
+  // Every default environment with the second deploy phase's example endpoint, built once.
+  const withEndpoint = buildPlatform(testApp({ [EXAMPLE_INFERENCE_CONTEXT]: 'true' }));
   const resources = <T>(stack: Stack, type: new (...args: never[]) => T) => stack.node.findAll().filter((node): node is T & CfnElement => node instanceof type);
 
   it('gives every default environment\'s account and region a baseline that its platform stack imports', () => {
@@ -131,16 +133,15 @@ describe('bin/ wiring and docs/deploy.md', () => {
   });
 
   it('names the bucket prefix the example endpoint loads its model from in the phase-2 upload', () => {
-    const withEndpoint = buildPlatform(testApp({ [EXAMPLE_INFERENCE_CONTEXT]: 'true', env: 'eu-prod' }))[0].platform;
-    const model = resources(withEndpoint, sagemaker.CfnModel)[0];
-    const source = withEndpoint.resolve(model.primaryContainer) as { modelDataSource: { s3DataSource: { s3Uri: unknown } } };
+    const euProd = withEndpoint.find((stage) => stage.stageName === 'eu-prod')!.platform;
+    const model = resources(euProd, sagemaker.CfnModel)[0];
+    const source = euProd.resolve(model.primaryContainer) as { modelDataSource: { s3DataSource: { s3Uri: unknown } } };
     expect(JSON.stringify(source.modelDataSource.s3DataSource.s3Uri)).toContain('/models/llama-3-1-8b-instruct/');
     expect(deployDoc).toContain('aws s3 sync ./llama-3-1-8b-instruct/ "s3://$ARTIFACTS/models/llama-3-1-8b-instruct/"');
-    expect(deployDoc).toContain(`ARTIFACTS=$(res ${withEndpoint.getLogicalId(withEndpoint.dataLake.modelArtifacts.node.defaultChild as CfnElement)} paved-road-eu-prod)`);
+    expect(deployDoc).toContain(`ARTIFACTS=$(res ${euProd.getLogicalId(euProd.dataLake.modelArtifacts.node.defaultChild as CfnElement)} paved-road-eu-prod)`);
   });
 
   it('states the GPU endpoint quota of the production environments with the example endpoint', () => {
-    const withEndpoint = buildPlatform(testApp({ [EXAMPLE_INFERENCE_CONTEXT]: 'true' }));
     const prod = withEndpoint.filter((stage) => stage.platform.platformEnvironment.stage.isProd);
     expect(prod.map((stage) => stage.stageName)).toEqual(['eu-prod', 'in-prod', 'us-prod']);
     for (const { platform } of prod) {
