@@ -9,7 +9,9 @@ import {
 import { redactPii } from './redact';
 import type { Clock } from '../shared/retry';
 import { callWithFallback } from './routing';
-import { ChatRequest, EmbeddingsRequest, parseBody, RetrieveRequest } from './schemas';
+import { type Conversation, needsConverse, turnText } from './conversation';
+import { base64Embedding, ChatCompletionsRequest, chatCompletion, conversationOf, EmbeddingsRequest, errorBody, MAX_CHAT_COMPLETIONS_BODY_BYTES } from './openai';
+import { ChatRequest, conversationOfChat, parseBody, RetrieveRequest } from './schemas';
 
 /** The parts of an API Gateway event the gateway reads. */
 export interface GatewayRequest {
@@ -83,15 +85,34 @@ export const PASSAGE_TOKENS = 2048;
 const PASSAGE_FRAMING_BYTES = 32;
 
 /**
- * The reservation of a chat request: an upper bound of its tokens when the model counts at most
- * one token per UTF-8 byte, plus the chat template, plus every output token it may produce, plus
- * the passages (each cut to {@link PASSAGE_TOKENS} bytes before the model sees it).
+ * Tokens reserved per image. Claude models scale an image down to about 1,600 tokens at most
+ * (https://docs.anthropic.com/en/docs/build-with-claude/vision#evaluate-image-size); other model
+ * families' image costs are unverified (docs/gateway.md, First deploy).
  */
-export function chatReservationTokens(body: ChatRequest): number {
-  return estimateTokens(body.system, ...body.messages.map((m) => m.content))
-    + MESSAGE_OVERHEAD_TOKENS * (body.messages.length + (body.system ? 1 : 0))
-    + body.maxTokens
-    + (body.retrieval ? PASSAGE_TOKENS * body.retrieval.topK : 0);
+export const IMAGE_TOKENS = 2048;
+
+/**
+ * The reservation of a chat request: an upper bound of its tokens when the model counts at most
+ * one token per UTF-8 byte (text, tool definitions, tool calls and results, the answer's schema),
+ * plus the chat template, plus {@link IMAGE_TOKENS} per image, plus every output token it may
+ * produce, plus the passages (each cut to {@link PASSAGE_TOKENS} bytes before the model sees it).
+ */
+export function chatReservationTokens(conversation: Conversation): number {
+  let tokens = estimateTokens(conversation.system)
+    + MESSAGE_OVERHEAD_TOKENS * (conversation.messageCount + (conversation.system ? 1 : 0))
+    + conversation.maxTokens
+    + PASSAGE_TOKENS * (conversation.retrievalTopK ?? 0);
+  for (const turn of conversation.turns) {
+    for (const part of turn.parts) {
+      if (part.type === 'text') tokens += estimateTokens(part.text);
+      else if (part.type === 'image') tokens += IMAGE_TOKENS;
+      else if (part.type === 'tool_call') tokens += estimateTokens(part.id, part.name, JSON.stringify(part.input));
+      else tokens += estimateTokens(part.toolCallId, part.text);
+    }
+  }
+  if (conversation.tools) tokens += estimateTokens(JSON.stringify(conversation.tools), JSON.stringify(conversation.toolChoice));
+  if (conversation.jsonAnswer) tokens += estimateTokens(JSON.stringify(conversation.jsonAnswer));
+  return tokens;
 }
 
 /** `text` cut to at most `maxBytes` UTF-8 bytes, on a character boundary. */
@@ -143,17 +164,25 @@ interface RequestScope {
   readonly deadline: RequestDeadline;
 }
 
-function chatTargets(config: GatewayConfig, requested: string | undefined): ChatTarget[] {
+/**
+ * The model and its fallbacks. Images, tools and structured output go only to Bedrock (Converse)
+ * models: a self-hosted model is refused as the requested model and skipped as a fallback.
+ */
+function chatTargets(config: GatewayConfig, conversation: Conversation): ChatTarget[] {
   const byName = new Map(config.chatModels.map((model) => [model.name, model]));
+  const requested = conversation.model;
   const first = requested === undefined ? config.chatModels[0] : byName.get(requested);
-  if (!first) throw GatewayError.invalid('model: not available in this environment; GET /v1/models lists the models you may use');
-  return [first, ...first.fallbacks.map((name) => byName.get(name)!)];
+  if (!first) throw GatewayError.invalid('model: not available in this environment; GET /v1/models lists the models you may use', 400, 'model');
+  const chain = [first, ...first.fallbacks.map((name) => byName.get(name)!)];
+  if (!needsConverse(conversation)) return chain;
+  if (first.provider !== 'bedrock') throw GatewayError.invalid('model: this self-hosted model takes text only; use a Bedrock model for images, tools or response_format', 400, 'model');
+  return chain.filter((target) => target.provider === 'bedrock');
 }
 
 function providerClientError(error: unknown): GatewayError {
   const name = (error as { name?: string })?.name;
   // Bedrock's ValidationException, SageMaker Runtime's ValidationError: the same refusal, the same answer.
-  if (name === 'ValidationException' || name === 'ValidationError') return GatewayError.invalid('the model refused the request as invalid; check maxTokens and the conversation length');
+  if (name === 'ValidationException' || name === 'ValidationError') return GatewayError.invalid('the model refused the request as invalid; check maxTokens and the conversation length, and that the model takes the images, tools or response_format you sent');
   return new GatewayError(500, 'internal_error', 'the gateway could not call the model; the platform team has been alerted');
 }
 
@@ -220,26 +249,36 @@ async function retrievePassages(scope: RequestScope, query: string, topK: number
   }
 }
 
-async function chat(scope: RequestScope): Promise<GatewayResponse> {
-  const { request, deps, trace, deadline } = scope;
-  const body = parseBody(ChatRequest, request.body, request.isBase64Encoded);
-  const targets = chatTargets(deps.config, body.model);
+/** A chat served: the routed answer and the passages it was grounded on. */
+interface ServedChat {
+  readonly result: ChatResult;
+  readonly target: ChatTarget;
+  readonly fallbackUsed: boolean;
+  readonly passages: readonly GroundingPassage[];
+}
+
+/** Serves a conversation, whichever API it came through: budget, retrieval, guardrail, fallback, trace. */
+async function serveChat(scope: RequestScope, conversation: Conversation): Promise<ServedChat> {
+  const { deps, trace, deadline } = scope;
+  const targets = chatTargets(deps.config, conversation);
   trace.model = targets[0].name;
-  trace.prompt = body.messages[body.messages.length - 1].content;
-  if (body.retrieval && !deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled in this environment; remove the retrieval field');
-  const reserveTokens = chatReservationTokens(body);
+  const query = turnText(conversation.turns.at(-1));
+  trace.prompt = query;
+  const topK = conversation.retrievalTopK;
+  if (topK !== undefined && !deps.retriever) throw new GatewayError(404, 'not_found', 'retrieval is not enabled in this environment; remove the retrieval field', undefined, 'retrieval');
+  const reserveTokens = chatReservationTokens(conversation);
   const guardrail = { identifier: deps.config.guardrailIdentifier, version: deps.config.guardrailVersion };
 
-  const result = await withReservation(scope, reserveTokens, async (abandoned) => {
-    const passages = body.retrieval
-      ? (await retrievePassages(scope, trace.prompt!, body.retrieval.topK, targets.length + 1))
-        .slice(0, body.retrieval.topK)
+  const served = await withReservation(scope, reserveTokens, async (abandoned) => {
+    const passages = topK !== undefined
+      ? (await retrievePassages(scope, query, topK, targets.length + 1))
+        .slice(0, topK)
         .map((passage) => ({ ...passage, text: truncateUtf8(passage.text, PASSAGE_TOKENS - PASSAGE_FRAMING_BYTES) }))
       : [];
     const progress = { attempts: 0, targetIndex: 0, abandoned: 0 };
     const routed = await callWithFallback<ChatTarget, ChatResult>(
       targets,
-      (target, signal) => (target.provider === 'bedrock' ? bedrockChat : sagemakerChat)(deps.clients, target, body, passages, guardrail, signal),
+      (target, signal) => (target.provider === 'bedrock' ? bedrockChat : sagemakerChat)(deps.clients, target, conversation, passages, guardrail, signal),
       deadline.callsEndAt,
       deps.config,
       deps.clock,
@@ -260,19 +299,51 @@ async function chat(scope: RequestScope): Promise<GatewayResponse> {
     const usedTokens = routed.result.usageReported ? routed.result.inputTokens + routed.result.outputTokens : reserveTokens;
     return { value: { ...routed, passages }, usedTokens };
   });
-  if (result.result.guardrailAction === 'blocked') {
+  if (served.result.guardrailAction === 'blocked') {
     throw new GatewayError(422, 'guardrail_blocked', 'the content policy of this service blocked the request or its answer');
   }
-  trace.completion = result.result.text;
+  trace.completion = served.result.text;
+  return served;
+}
+
+/** `[n]` in the answer refers to citations[n - 1], the order the passages were given to the model. */
+const citationsOf = (served: ServedChat) => served.passages.map((passage, index) => ({ index: index + 1, ...passage.citation }));
+
+/** `POST /v1/chat/completions`: the OpenAI shape, with the gateway's extensions (`retrieval` in, `citations` and `guardrail` out). */
+async function chatCompletions(scope: RequestScope): Promise<GatewayResponse> {
+  const { request, deps } = scope;
+  const conversation = conversationOf(parseBody(ChatCompletionsRequest, request.body, request.isBase64Encoded, MAX_CHAT_COMPLETIONS_BODY_BYTES));
+  const served = await serveChat(scope, conversation);
+  return json(200, request.requestId, chatCompletion({
+    requestId: request.requestId,
+    createdMs: deps.clock.now(),
+    model: served.target.name,
+    text: served.result.text,
+    toolCalls: served.result.toolCalls,
+    finishReason: served.result.finishReason,
+    inputTokens: served.result.inputTokens,
+    outputTokens: served.result.outputTokens,
+    extensions: {
+      guardrail: { action: served.result.guardrailAction },
+      fallback_used: served.fallbackUsed,
+      ...(conversation.retrievalTopK !== undefined ? { citations: citationsOf(served) } : {}),
+    },
+  }));
+}
+
+/** `POST /v1/chat`, the gateway's first API: an alias over the same core, in its own shape. */
+async function chat(scope: RequestScope): Promise<GatewayResponse> {
+  const { request } = scope;
+  const body = parseBody(ChatRequest, request.body, request.isBase64Encoded);
+  const served = await serveChat(scope, conversationOfChat(body));
   return json(200, request.requestId, {
     id: request.requestId,
-    model: result.target.name,
-    message: { role: 'assistant', content: result.result.text },
-    usage: { inputTokens: result.result.inputTokens, outputTokens: result.result.outputTokens },
-    guardrail: { action: result.result.guardrailAction },
-    fallbackUsed: result.fallbackUsed,
-    // `[n]` in the answer refers to citations[n - 1], the order the passages were given to the model.
-    ...(body.retrieval ? { citations: result.passages.map((passage, index) => ({ index: index + 1, ...passage.citation })) } : {}),
+    model: served.target.name,
+    message: { role: 'assistant', content: served.result.text },
+    usage: { inputTokens: served.result.inputTokens, outputTokens: served.result.outputTokens },
+    guardrail: { action: served.result.guardrailAction },
+    fallbackUsed: served.fallbackUsed,
+    ...(body.retrieval ? { citations: citationsOf(served) } : {}),
   });
 }
 
@@ -281,7 +352,7 @@ async function embeddings(scope: RequestScope): Promise<GatewayResponse> {
   const body = parseBody(EmbeddingsRequest, request.body, request.isBase64Encoded);
   const models = deps.config.embeddingModels;
   const target = body.model === undefined ? models[0] : models.find((m) => m.name === body.model);
-  if (!target) throw GatewayError.invalid('model: not an embedding model of this environment; GET /v1/models lists the models you may use');
+  if (!target) throw GatewayError.invalid('model: not an embedding model of this environment; GET /v1/models lists the models you may use', 400, 'model');
   trace.model = target.name;
   trace.guardrailAction = 'not_applied';
   const inputs = typeof body.input === 'string' ? [body.input] : body.input;
@@ -304,9 +375,10 @@ async function embeddings(scope: RequestScope): Promise<GatewayResponse> {
     return { value: routed.result, usedTokens: routed.result.reduce((sum, r, i) => sum + (r.inputTokens ?? estimateTokens(inputs[i])), 0) };
   });
   return json(200, request.requestId, {
+    object: 'list',
+    data: results.map((result, index) => ({ object: 'embedding', index, embedding: body.encoding_format === 'base64' ? base64Embedding(result.embedding) : result.embedding })),
     model: target.name,
-    data: results.map((result, index) => ({ index, embedding: result.embedding })),
-    usage: { inputTokens: trace.inputTokens },
+    usage: { prompt_tokens: trace.inputTokens, total_tokens: trace.inputTokens },
   });
 }
 
@@ -325,10 +397,13 @@ async function retrieve(scope: RequestScope): Promise<GatewayResponse> {
 function models(scope: RequestScope): GatewayResponse {
   const { deps, trace } = scope;
   trace.guardrailAction = 'not_applied';
+  // OpenAI's model object, with the gateway's `type` and `fallbacks`; `created` is not known for a configured model.
+  const model = (id: string) => ({ id, object: 'model', created: 0, owned_by: 'paved-road' });
   return json(200, scope.request.requestId, {
+    object: 'list',
     data: [
-      ...deps.config.chatModels.map((m) => ({ id: m.name, type: 'chat', fallbacks: m.fallbacks })),
-      ...deps.config.embeddingModels.map((m) => ({ id: m.name, type: 'embedding' })),
+      ...deps.config.chatModels.map((m) => ({ ...model(m.name), type: 'chat', fallbacks: m.fallbacks })),
+      ...deps.config.embeddingModels.map((m) => ({ ...model(m.name), type: 'embedding' })),
     ],
   });
 }
@@ -366,6 +441,7 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
     trace.tenantId = tenantId;
     const scope: RequestScope = { request, tenantId, deps, trace, deadline };
     switch (route) {
+      case 'POST /v1/chat/completions': response = await chatCompletions(scope); break;
       case 'POST /v1/chat': response = await chat(scope); break;
       case 'POST /v1/embeddings': response = await embeddings(scope); break;
       case 'POST /v1/retrieve': response = await retrieve(scope); break;
@@ -381,7 +457,7 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
     const failure = known ?? new GatewayError(500, 'internal_error', 'the gateway failed to handle the request; the platform team has been alerted');
     outcome = failure.code;
     if (failure.code === 'guardrail_blocked') trace.guardrailAction = 'blocked';
-    response = json(failure.status, request.requestId, { error: { code: failure.code, message: failure.message, requestId: request.requestId } }, failure.retryAfterSeconds);
+    response = json(failure.status, request.requestId, errorBody(failure, request.requestId), failure.retryAfterSeconds);
   }
 
   const event: AuditEvent = {

@@ -27,12 +27,14 @@ export class GatewayError extends Error {
     public readonly code: ErrorCode,
     message: string,
     public readonly retryAfterSeconds?: number,
+    /** The request field at fault, as OpenAI's `param` names it (`messages[0].content`). */
+    public readonly param?: string,
   ) {
     super(message);
     this.name = 'GatewayError';
   }
 
-  static invalid(message: string, status = 400): GatewayError {
-    return new GatewayError(status, 'invalid_request', message);
+  static invalid(message: string, status = 400, param?: string): GatewayError {
+    return new GatewayError(status, 'invalid_request', message, undefined, param);
   }
 }

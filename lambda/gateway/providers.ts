@@ -1,10 +1,10 @@
-import type { ContentBlock, GuardrailContentBlock, Message } from '@aws-sdk/client-bedrock-runtime';
+import type { GuardrailContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { AwsApiError } from '../shared/aws-http';
 import type { RetrievedChunk } from '../retrieval/core';
 import type { GuardrailAction } from './audit';
 import type { BedrockRuntimeApi, SageMakerRuntimeApi } from './aws';
 import type { ChatTarget, EmbeddingTarget } from './config';
-import type { ChatRequest } from './schemas';
+import { type Conversation, converseRequest, type FinishReason, finishReasonOf, type ToolCall, turnText } from './conversation';
 
 /** The guardrail a call must carry. */
 export interface GuardrailRef {
@@ -21,6 +21,9 @@ export interface SensitiveMatch {
 /** A model's answer, after the guardrail. */
 export interface ChatResult {
   readonly text: string;
+  /** The tools the model asked to call (Converse `toolUse` blocks). */
+  readonly toolCalls: readonly ToolCall[];
+  readonly finishReason: FinishReason;
   readonly inputTokens: number;
   readonly outputTokens: number;
   /** Whether the model reported its usage; when it did not, the gateway charges the whole reservation. */
@@ -90,40 +93,22 @@ const count = (value: unknown): number | undefined => (typeof value === 'number'
  */
 export type GroundingPassage = RetrievedChunk;
 
-/**
- * Converse messages in which every user turn is guard content, so the guardrail evaluates what
- * the caller wrote (the whole history is caller-controlled) but not the system prompt. With
- * retrieval, the passages are tagged as grounding source and the question as query, which
- * drives the contextual-grounding check.
- */
-export function converseMessages(request: ChatRequest, passages: readonly GroundingPassage[]): Message[] {
-  return request.messages.map((message, index): Message => {
-    if (message.role === 'assistant') return { role: 'assistant', content: [{ text: message.content }] };
-    const isLast = index === request.messages.length - 1;
-    const content: ContentBlock[] = isLast && passages.length > 0
-      ? [
-        { guardContent: { text: { text: numberedPassages(passages), qualifiers: ['grounding_source'] } } },
-        { guardContent: { text: { text: message.content, qualifiers: ['query'] } } },
-      ]
-      : [{ guardContent: { text: { text: message.content } } }];
-    return { role: 'user', content };
-  });
-}
-
 /** One chat call to a Bedrock model through Converse with the guardrail attached. */
 export async function bedrockChat(
-  clients: ProviderClients, target: ChatTarget, request: ChatRequest, passages: readonly GroundingPassage[], guardrail: GuardrailRef, signal: AbortSignal,
+  clients: ProviderClients, target: ChatTarget, conversation: Conversation, passages: readonly GroundingPassage[], guardrail: GuardrailRef, signal: AbortSignal,
 ): Promise<ChatResult> {
   const output = await clients.bedrock.converse({
     modelId: target.target,
-    messages: converseMessages(request, passages),
-    system: request.system ? [{ text: request.system }] : undefined,
-    inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP },
+    ...converseRequest(conversation, passages.length > 0 ? { passages: numberedPassages(passages) } : undefined),
     guardrailConfig: { guardrailIdentifier: guardrail.identifier, guardrailVersion: guardrail.version, trace: 'enabled' },
   }, signal);
   const content = isRecord(output) && isRecord(output.output) && isRecord(output.output.message) ? output.output.message.content : undefined;
   if (!Array.isArray(content)) throw malformed('Converse');
   const text = content.map((block) => (isRecord(block) && typeof block.text === 'string' ? block.text : '')).join('');
+  const toolCalls = content.flatMap((block): ToolCall[] => {
+    const use = isRecord(block) && isRecord(block.toolUse) ? block.toolUse : undefined;
+    return use && typeof use.toolUseId === 'string' && typeof use.name === 'string' ? [{ id: use.toolUseId, name: use.name, input: use.input }] : [];
+  });
   let action = strongestAction(output.trace?.guardrail);
   // An intervention without a readable trace is treated as a block: fail closed.
   if (output.stopReason === 'guardrail_intervened' && action === 'none') action = 'blocked';
@@ -131,6 +116,8 @@ export async function bedrockChat(
   const outputTokens = count(output.usage?.outputTokens);
   return {
     text,
+    toolCalls,
+    finishReason: finishReasonOf(output.stopReason),
     inputTokens: inputTokens ?? 0,
     outputTokens: outputTokens ?? 0,
     usageReported: inputTokens !== undefined && outputTokens !== undefined,
@@ -180,12 +167,13 @@ const stronger = (a: GuardrailAction, b: GuardrailAction): GuardrailAction => (a
  * the question so that the contextual-grounding check scores it as it does on Converse.
  */
 export async function sagemakerChat(
-  clients: ProviderClients, target: ChatTarget, request: ChatRequest, passages: readonly GroundingPassage[], guardrail: GuardrailRef, signal: AbortSignal,
+  clients: ProviderClients, target: ChatTarget, conversation: Conversation, passages: readonly GroundingPassage[], guardrail: GuardrailRef, signal: AbortSignal,
 ): Promise<ChatResult> {
-  const userTurns = request.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n\n');
+  const userTurns = conversation.turns.filter((turn) => turn.role === 'user').map(turnText).join('\n\n');
   const input = await applyGuardrail(clients, guardrail, 'INPUT', userTurns, signal);
-  if (input.action === 'blocked') return { text: '', inputTokens: 0, outputTokens: 0, usageReported: true, guardrailAction: 'blocked', sensitive: input.sensitive };
-  const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
+  if (input.action === 'blocked') return { text: '', toolCalls: [], finishReason: 'content_filter', inputTokens: 0, outputTokens: 0, usageReported: true, guardrailAction: 'blocked', sensitive: input.sensitive };
+  // Only text conversations reach a self-hosted model (the core routes the others to Converse models).
+  const messages = conversation.turns.map((turn) => ({ role: turn.role, content: turnText(turn) }));
   if (input.action === 'masked') {
     // The masked text replaces the caller's turns; earlier assistant turns stay for context.
     const assistants = messages.filter((m) => m.role === 'assistant');
@@ -197,13 +185,15 @@ export async function sagemakerChat(
     messages[messages.length - 1] = { role: 'user', content: `Sources:\n${sources}\n\nQuestion: ${question}` };
   }
   const body = await clients.sagemaker.invokeEndpoint(target.target, {
-    messages: [...(request.system ? [{ role: 'system', content: request.system }] : []), ...messages],
-    max_tokens: request.maxTokens,
-    temperature: request.temperature,
-    top_p: request.topP,
+    messages: [...(conversation.system ? [{ role: 'system', content: conversation.system }] : []), ...messages],
+    max_tokens: conversation.maxTokens,
+    temperature: conversation.temperature,
+    top_p: conversation.topP,
+    ...(conversation.stop?.length ? { stop: conversation.stop } : {}),
   }, signal, target.inferenceComponent);
   const choices = isRecord(body) ? body.choices : undefined;
-  const first = Array.isArray(choices) && isRecord(choices[0]) && isRecord(choices[0].message) ? choices[0].message : undefined;
+  const firstChoice = Array.isArray(choices) && isRecord(choices[0]) ? choices[0] : undefined;
+  const first = firstChoice && isRecord(firstChoice.message) ? firstChoice.message : undefined;
   if (!first || (first.content !== undefined && first.content !== null && typeof first.content !== 'string')) throw malformed('InvokeEndpoint');
   const answer = typeof first.content === 'string' ? first.content : '';
   const output = await applyGuardrail(clients, guardrail, 'OUTPUT', answer, signal, passages.length > 0 ? { passages: sources, query: question } : undefined);
@@ -212,6 +202,8 @@ export async function sagemakerChat(
   const outputTokens = count(usage.completion_tokens);
   return {
     text: output.action === 'blocked' ? '' : output.text,
+    toolCalls: [],
+    finishReason: firstChoice?.finish_reason === 'length' ? 'length' : 'stop',
     inputTokens: inputTokens ?? 0,
     outputTokens: outputTokens ?? 0,
     usageReported: inputTokens !== undefined && outputTokens !== undefined,

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { type Conversation, toTurns } from './conversation';
 import { GatewayError } from './errors';
 
 /** Largest request body accepted, in bytes; larger bodies are refused before parsing. */
@@ -11,10 +12,13 @@ export const MAX_MESSAGE_CHARS = 64 * 1024;
 const modelName = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$/));
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-/** `POST /v1/chat`. Unknown fields (a `tenant`, say) are refused: tenancy comes from the authorizer. */
 const intIn = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
 const unit = () => z.number().check(z.gte(0), z.lte(1));
 
+/**
+ * `POST /v1/chat`, the alias kept for callers of the gateway's first API. Unknown fields (a
+ * `tenant`, say) are refused: tenancy comes from the authorizer.
+ */
 export const ChatRequest = z.strictObject({
   model: z.optional(modelName),
   system: z.optional(text(16 * 1024)),
@@ -33,13 +37,19 @@ export const ChatRequest = z.strictObject({
 );
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
-/** `POST /v1/embeddings`. */
-export const EmbeddingsRequest = z.strictObject({
-  model: z.optional(modelName),
-  input: z.union([text(32 * 1024), z.array(text(32 * 1024)).check(z.minLength(1), z.maxLength(16))]),
-  dimensions: z._default(z.union([z.literal(256), z.literal(512), z.literal(1024)]), 1024),
-});
-export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequest>;
+/** A `/v1/chat` request as the conversation the core serves: the same core as `/v1/chat/completions`. */
+export function conversationOfChat(request: ChatRequest): Conversation {
+  return {
+    model: request.model,
+    system: request.system,
+    turns: toTurns(request.messages.map((message) => ({ role: message.role, parts: [{ type: 'text', text: message.content }] }))),
+    messageCount: request.messages.length,
+    maxTokens: request.maxTokens,
+    temperature: request.temperature,
+    topP: request.topP,
+    ...(request.retrieval ? { retrievalTopK: request.retrieval.topK } : {}),
+  };
+}
 
 /** `POST /v1/retrieve`. */
 export const RetrieveRequest = z.strictObject({
@@ -49,6 +59,13 @@ export const RetrieveRequest = z.strictObject({
 export type RetrieveRequest = z.infer<typeof RetrieveRequest>;
 
 const SAFE_KEY = /^[A-Za-z0-9_]{1,32}$/;
+
+/** Where an issue is, as OpenAI's `param` names a field (`messages[0].content`), caller-chosen keys left out. */
+function paramOf(issue: z.core.$ZodIssue): string | undefined {
+  const parts = issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path;
+  const param = parts.map((part) => (typeof part === 'number' ? `[${part}]` : SAFE_KEY.test(String(part)) ? `.${String(part)}` : '.<field>')).join('').replace(/^\./, '');
+  return param || undefined;
+}
 
 /**
  * Where a validation problem is, naming only field names the schema knows or array indexes,
@@ -69,16 +86,16 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${path.replace(/^\./, '') || 'body'}: ${what[issue.code] ?? 'invalid'}`;
 }
 
-/** Decodes and validates a JSON body; every failure is a 4xx {@link GatewayError}. */
-export function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, isBase64Encoded = false): T {
+/** Decodes and validates a JSON body of at most `maxBytes`; every failure is a 4xx {@link GatewayError}. */
+export function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, isBase64Encoded = false, maxBytes = MAX_BODY_BYTES): T {
   if (body === null || body === undefined || body === '') throw GatewayError.invalid('body: a JSON object is required');
   if (typeof body !== 'string') throw GatewayError.invalid('body: must be JSON text');
-  if (body.length > MAX_BODY_BYTES * (isBase64Encoded ? 1.4 : 1)) {
-    throw GatewayError.invalid(`body: larger than ${MAX_BODY_BYTES} bytes; shorten the prompt or split the input`, 413);
+  if (body.length > maxBytes * (isBase64Encoded ? 1.4 : 1)) {
+    throw GatewayError.invalid(`body: larger than ${maxBytes} bytes; shorten the prompt or split the input`, 413);
   }
   const raw = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw GatewayError.invalid(`body: larger than ${MAX_BODY_BYTES} bytes; shorten the prompt or split the input`, 413);
+  if (Buffer.byteLength(raw, 'utf8') > maxBytes) {
+    throw GatewayError.invalid(`body: larger than ${maxBytes} bytes; shorten the prompt or split the input`, 413);
   }
   let json: unknown;
   try {
@@ -88,7 +105,7 @@ export function parseBody<T>(schema: z.ZodMiniType<T>, body: unknown, isBase64En
   }
   const result = schema.safeParse(json);
   if (!result.success) {
-    throw GatewayError.invalid(result.error.issues.slice(0, 3).map(describeIssue).join('; '));
+    throw GatewayError.invalid(result.error.issues.slice(0, 3).map(describeIssue).join('; '), 400, paramOf(result.error.issues[0]));
   }
   return result.data;
 }

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { DynamoDb } from '../../../lambda/gateway/aws';
 import { BudgetStoreError, BudgetUnavailableError, DynamoDbTokenBudget, periodOf } from '../../../lambda/gateway/budget';
+import { ChatRequest, conversationOfChat } from '../../../lambda/gateway/schemas';
 import { chatReservationTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
 import { AwsHttp } from '../../../lambda/shared/aws-http';
 import { converseOutput, request, testDeps } from './support';
@@ -163,7 +164,7 @@ describe('DynamoDbTokenBudget against dynalite', () => {
     ['exactly at', 1],
   ])('never overspends with 50 concurrent requests using %s their reservation', async (_case, share) => {
     const tenant = `t-conc-${share * 10}`;
-    const reservation = chatReservationTokens({ messages: [{ role: 'user', content: 'Summarize the quarterly report: ümlauts, 漢字 and 🚀.' }], maxTokens: 200 });
+    const reservation = chatReservationTokens(conversationOfChat(ChatRequest.parse({ messages: [{ role: 'user', content: 'Summarize the quarterly report: ümlauts, 漢字 and 🚀.' }], maxTokens: 200 })));
     const limit = reservation * 12 + 17;
     await onboard(tenant, limit);
     const b = budget();

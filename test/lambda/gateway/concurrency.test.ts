@@ -1,4 +1,5 @@
 import { handleGatewayRequest } from '../../../lambda/gateway/core';
+import { ChatRequest, conversationOfChat } from '../../../lambda/gateway/schemas';
 import { chatReservationTokens, estimateTokens } from '../../../lambda/gateway/core';
 import { awsError, converseOutput, FakeBudgetTable, request, TENANT, testDeps } from './support';
 
@@ -8,7 +9,7 @@ describe('tenant budget under concurrency', () => {
     const table = new FakeBudgetTable(5);
     const content = 'Summarize the quarterly report in three bullet points.';
     const maxTokens = 200;
-    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens });
+    const reservation = chatReservationTokens(conversationOfChat(ChatRequest.parse({ messages: [{ role: 'user', content }], maxTokens })));
     const limit = reservation * 10 + 17;
     table.put(TENANT, limit, period);
     const t = testDeps({ table });
@@ -42,7 +43,7 @@ describe('tenant budget under concurrency', () => {
     const period = new Date().toISOString().slice(0, 7);
     const table = new FakeBudgetTable(3);
     const content = 'x'.repeat(100);
-    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens: 100 });
+    const reservation = chatReservationTokens(conversationOfChat(ChatRequest.parse({ messages: [{ role: 'user', content }], maxTokens: 100 })));
     table.put(TENANT, reservation * 5, period);
     const t = testDeps({ table });
     t.bedrock.converse.mockImplementation(async () => {
@@ -60,7 +61,7 @@ describe('overspend bound under concurrency', () => {
   const maxTokens = 150;
 
   async function run(concurrency: number, usage: (reservation: number) => { inputTokens: number; outputTokens: number } | undefined) {
-    const reservation = chatReservationTokens({ messages: [{ role: 'user', content }], maxTokens });
+    const reservation = chatReservationTokens(conversationOfChat(ChatRequest.parse({ messages: [{ role: 'user', content }], maxTokens })));
     const limit = reservation * 20 + 11;
     const table = new FakeBudgetTable(3);
     table.put(TENANT, limit, new Date().toISOString().slice(0, 7));

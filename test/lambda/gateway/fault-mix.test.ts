@@ -3,7 +3,7 @@ import { S3AuditWriter } from '../../../lambda/gateway/audit';
 import type { PutObjectRequest, S3Api, UpdateItemRequest } from '../../../lambda/gateway/aws';
 import { DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
 import { chatReservationTokens, estimateTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
-import { ChatRequest } from '../../../lambda/gateway/schemas';
+import { ChatRequest, conversationOfChat } from '../../../lambda/gateway/schemas';
 import { GatewayError } from '../../../lambda/gateway/errors';
 import { converseOutput, deafHang, type Fault, FakeBudgetTable, guardrailAnswer, inject, request, TENANT, testConfig, testDeps } from './support';
 
@@ -134,7 +134,7 @@ describe('one hung call site at a time', () => {
     t.bedrock.converse.mockImplementation(async (input, signal) => (String(input.modelId).startsWith('eu.') ? inject('hang', signal) : converseOutput('From the fallback.', { inputTokens: 10, outputTokens: 20 })));
     const response = await handleGatewayRequest(request(CHAT), t.deps);
     expect(response.statusCode).toBe(200);
-    const reservation = chatReservationTokens(ChatRequest.parse(CHAT));
+    const reservation = chatReservationTokens(conversationOfChat(ChatRequest.parse(CHAT)));
     expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - 30 - reservation);
     expect(t.table.inFlight()).toEqual({ reservedTokens: 0, ids: [] });
     expect(t.metrics.count('UsageAboveReservation')).toBe(30);
@@ -145,7 +145,7 @@ describe('one hung call site at a time', () => {
     t.bedrock.converse.mockImplementation((_input, signal) => inject('hang', signal));
     const response = await handleGatewayRequest(request(CHAT), t.deps);
     expect(response.statusCode).toBe(504);
-    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - chatReservationTokens(ChatRequest.parse(CHAT)));
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - chatReservationTokens(conversationOfChat(ChatRequest.parse(CHAT))));
     expect(t.table.inFlight().ids).toEqual([]);
   });
 

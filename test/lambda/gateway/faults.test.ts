@@ -2,7 +2,7 @@ import type { ConverseRequest } from '@aws-sdk/client-bedrock-runtime';
 import type { UpdateItemRequest } from '../../../lambda/gateway/aws';
 import { DynamoDbTokenBudget } from '../../../lambda/gateway/budget';
 import { chatReservationTokens, handleGatewayRequest } from '../../../lambda/gateway/core';
-import { ChatRequest } from '../../../lambda/gateway/schemas';
+import { ChatRequest, conversationOfChat } from '../../../lambda/gateway/schemas';
 import { GatewayError } from '../../../lambda/gateway/errors';
 import { LambdaRetriever } from '../../../lambda/gateway/retriever';
 import { GatewayErrorCode } from '../../../lib/gateway/gateway-error-code';
@@ -120,7 +120,7 @@ describe('gateway under provider faults', () => {
     expect(body(response).error.code).toBe('timeout');
     expect(t.audit.events[0]).toMatchObject({ outcome: 'timeout', status: 504 });
     // Each target's abandoned attempt may have been billed: it is charged one reservation, not released.
-    expect(t.remaining()).toBe(1_000_000 - 3 * chatReservationTokens(ChatRequest.parse(CHAT)));
+    expect(t.remaining()).toBe(1_000_000 - 3 * chatReservationTokens(conversationOfChat(ChatRequest.parse(CHAT))));
   });
 
   it('answers 422 guardrail_blocked when the guardrail blocks, and charges the tokens used', async () => {
