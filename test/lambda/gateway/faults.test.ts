@@ -350,7 +350,7 @@ describe('gateway under provider faults', () => {
     t.bedrock.invokeModel.mockResolvedValue({ embedding: vector, inputTextTokenCount: 4 });
     const response = await handleGatewayRequest(request({ input: ['a', 'b'], dimensions: 256 }, { resource: '/v1/embeddings' }), t.deps);
     expect(response.statusCode).toBe(200);
-    expect(body(response)).toMatchObject({ model: 'titan-embed', data: [{ index: 0, embedding: vector }, { index: 1 }], usage: { inputTokens: 8 } });
+    expect(body(response)).toMatchObject({ object: 'list', model: 'titan-embed', data: [{ object: 'embedding', index: 0, embedding: vector }, { index: 1 }], usage: { prompt_tokens: 8, total_tokens: 8 } });
     expect(t.remaining()).toBe(1_000_000 - 8);
     expect(t.audit.events[0]).toMatchObject({ route: 'POST /v1/embeddings', guardrailAction: 'not_applied', inputTokens: 8 });
   });
