@@ -133,9 +133,11 @@ export function tenantOf(request: GatewayRequest, config: GatewayConfig): string
   return tenant;
 }
 
-function json(status: number, requestId: string, body: unknown, retryAfterSeconds?: number): GatewayResponse {
+function json(status: number, requestId: string, body: unknown, retryAfterSeconds?: number, retryUseless = false): GatewayResponse {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-request-id': requestId };
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
+  // The OpenAI SDKs obey `x-should-retry` before the status: a used-up budget comes back only with the next period.
+  if (retryUseless) headers['x-should-retry'] = 'false';
   return { statusCode: status, headers, body: JSON.stringify(body) };
 }
 
@@ -457,7 +459,7 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
     const failure = known ?? new GatewayError(500, 'internal_error', 'the gateway failed to handle the request; the platform team has been alerted');
     outcome = failure.code;
     if (failure.code === 'guardrail_blocked') trace.guardrailAction = 'blocked';
-    response = json(failure.status, request.requestId, errorBody(failure, request.requestId), failure.retryAfterSeconds);
+    response = json(failure.status, request.requestId, errorBody(failure, request.requestId), failure.retryAfterSeconds, failure.code === 'budget_exceeded');
   }
 
   const event: AuditEvent = {

@@ -41,6 +41,14 @@ export interface LocalGatewayOptions {
   readonly auditFile?: string;
   /** @default - JSON lines on stderr */
   readonly logger?: LogSink;
+  /**
+   * API keys (the `Authorization: Bearer <key>` the OpenAI SDK sends) and their tenants, to try
+   * tenancy locally; a key not listed is refused with 401. Each tenant gets the local budget.
+   * @default - any key, or none, is the tenant {@link LOCAL_TENANT}
+   */
+  readonly apiKeys?: Readonly<Record<string, string>>;
+  /** Tokens per month of each tenant that has a budget. @default - {@link LOCAL_BUDGET_TOKENS} for `local` and every `apiKeys` tenant */
+  readonly budgets?: Readonly<Record<string, number>>;
 }
 
 /** A running local gateway. */
@@ -77,7 +85,8 @@ export function localDeps(options: LocalGatewayOptions = {}): { deps: GatewayDep
     auditKeyArn: 'local',
     tenantClaim: 'custom:tenant_id',
   });
-  const budget = new InMemoryTokenBudget({ [LOCAL_TENANT]: LOCAL_BUDGET_TOKENS });
+  const tenants = [LOCAL_TENANT, ...Object.values(options.apiKeys ?? {})];
+  const budget = new InMemoryTokenBudget(options.budgets ?? Object.fromEntries(tenants.map((tenant) => [tenant, LOCAL_BUDGET_TOKENS])));
   const audit = new LocalAuditWriter(options.auditFile);
   const unavailable = async (): Promise<never> => { throw new Error('no self-hosted models in local mode'); };
   const deps: GatewayDeps = {
@@ -104,16 +113,21 @@ async function readBody(message: IncomingMessage): Promise<string | null> {
   return size === 0 ? null : Buffer.concat(chunks).subarray(0, MAX_CHAT_COMPLETIONS_BODY_BYTES + 1).toString('utf8');
 }
 
-/** The request as API Gateway would pass it: the route, the body and the local tenant as the authorizer's claim. */
-export function toLocalRequest(method: string, url: string, body: string | null): GatewayRequest {
+/**
+ * The request as API Gateway would pass it: the route, the body and the tenant as the authorizer's
+ * claim (none when `apiKeys` are given and the bearer key is not one of them: the core answers 401).
+ */
+export function toLocalRequest(method: string, url: string, body: string | null, authorization: string | undefined, apiKeys?: Readonly<Record<string, string>>): GatewayRequest {
   const path = new URL(url, 'http://127.0.0.1').pathname.replace(/\/+$/, '');
+  const key = authorization?.replace(/^Bearer\s+/i, '');
+  const tenant = apiKeys ? (key !== undefined && Object.hasOwn(apiKeys, key) ? apiKeys[key] : undefined) : LOCAL_TENANT;
   return {
     requestId: randomUUID(),
     method,
     resource: path,
     body,
     isBase64Encoded: false,
-    authorizer: { claims: { 'custom:tenant_id': LOCAL_TENANT } },
+    authorizer: tenant === undefined ? null : { claims: { 'custom:tenant_id': tenant } },
   };
 }
 
@@ -125,7 +139,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   const { deps, budget, audit } = localDeps(options);
   const server = createServer((message, reply) => {
     void (async () => {
-      const request = toLocalRequest(message.method ?? 'GET', message.url ?? '/', await readBody(message));
+      const request = toLocalRequest(message.method ?? 'GET', message.url ?? '/', await readBody(message), message.headers.authorization, options.apiKeys);
       const response = await handleGatewayRequest(request, deps);
       reply.writeHead(response.statusCode, response.headers).end(response.body);
     })().catch(() => { if (!reply.headersSent) reply.writeHead(500).end(); else reply.destroy(); });
