@@ -60,10 +60,12 @@ export type RetrieveRequest = z.infer<typeof RetrieveRequest>;
 
 const SAFE_KEY = /^[A-Za-z0-9_]{1,32}$/;
 
-/** Where an issue is, as OpenAI's `param` names a field (`messages[0].content`), caller-chosen keys left out. */
+/**
+ * Where an issue is, as OpenAI's `param` names a field (`messages[0].content`). An unknown field is
+ * not named (its name is caller-chosen text, never echoed): `param` is the object that holds it.
+ */
 function paramOf(issue: z.core.$ZodIssue): string | undefined {
-  const parts = issue.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : issue.path;
-  const param = parts.map((part) => (typeof part === 'number' ? `[${part}]` : SAFE_KEY.test(String(part)) ? `.${String(part)}` : '.<field>')).join('').replace(/^\./, '');
+  const param = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : SAFE_KEY.test(String(part)) ? `.${String(part)}` : '.<field>')).join('').replace(/^\./, '');
   return param || undefined;
 }
 

@@ -58,17 +58,83 @@ const CHAT_SCHEMA: apigateway.JsonSchema = {
   },
 };
 
-const EMBEDDINGS_SCHEMA: apigateway.JsonSchema = {
+const { ARRAY, BOOLEAN, INTEGER, NULL, NUMBER, OBJECT, STRING } = apigateway.JsonSchemaType;
+/** A field the gateway accepts and ignores (docs/gateway.md): any value of its OpenAI type, or null. */
+const ignored = (type: apigateway.JsonSchemaType): apigateway.JsonSchema => ({ type: [type, NULL] });
+
+/**
+ * `POST /v1/chat/completions`: the fields the gateway knows, with their types and bounds; the
+ * function's schema (lambda/gateway/openai.ts) checks the rest (message shapes, images, tools).
+ * The property names are tested to be the function's.
+ */
+export const CHAT_COMPLETIONS_SCHEMA: apigateway.JsonSchema = {
   schema: apigateway.JsonSchemaVersion.DRAFT4,
-  type: apigateway.JsonSchemaType.OBJECT,
+  type: OBJECT,
+  required: ['messages'],
+  additionalProperties: false,
+  properties: {
+    model: { type: [STRING, NULL], maxLength: 128 },
+    messages: {
+      type: ARRAY,
+      minItems: 1,
+      maxItems: 256,
+      items: { type: OBJECT, required: ['role'], properties: { role: { type: STRING, enum: ['system', 'developer', 'user', 'assistant', 'tool'] } } },
+    },
+    max_completion_tokens: { type: [INTEGER, NULL], minimum: 1, maximum: 8192 },
+    max_tokens: { type: [INTEGER, NULL], minimum: 1, maximum: 8192 },
+    temperature: { type: [NUMBER, NULL], minimum: 0, maximum: 1 },
+    top_p: { type: [NUMBER, NULL], minimum: 0, maximum: 1 },
+    stop: { type: [STRING, ARRAY, NULL], maxItems: 4 },
+    n: { type: [INTEGER, NULL], enum: [1, null] },
+    stream: { type: [BOOLEAN, NULL] },
+    stream_options: ignored(OBJECT),
+    tools: { type: [ARRAY, NULL], maxItems: 128 },
+    tool_choice: { type: [STRING, OBJECT, NULL] },
+    response_format: { type: [OBJECT, NULL] },
+    retrieval: { type: [OBJECT, NULL], additionalProperties: false, properties: { topK: { type: INTEGER, minimum: 1, maximum: 20 } } },
+    user: ignored(STRING),
+    seed: ignored(INTEGER),
+    store: ignored(BOOLEAN),
+    metadata: ignored(OBJECT),
+    parallel_tool_calls: ignored(BOOLEAN),
+    service_tier: ignored(STRING),
+    prompt_cache_key: ignored(STRING),
+    prompt_cache_retention: ignored(STRING),
+    safety_identifier: ignored(STRING),
+    logit_bias: ignored(OBJECT),
+    frequency_penalty: { type: [NUMBER, NULL], enum: [0, null] },
+    presence_penalty: { type: [NUMBER, NULL], enum: [0, null] },
+    logprobs: { type: [BOOLEAN, NULL], enum: [false, null] },
+    top_logprobs: { type: [INTEGER, NULL], enum: [0, null] },
+  },
+};
+
+/** `POST /v1/embeddings` (OpenAI's shape). */
+export const EMBEDDINGS_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  type: OBJECT,
   required: ['input'],
   additionalProperties: false,
   properties: {
-    model: { type: apigateway.JsonSchemaType.STRING, maxLength: 128 },
-    input: { type: [apigateway.JsonSchemaType.STRING, apigateway.JsonSchemaType.ARRAY], maxItems: 16 },
-    dimensions: { type: apigateway.JsonSchemaType.INTEGER, enum: [256, 512, 1024] },
+    model: { type: [STRING, NULL], maxLength: 128 },
+    input: { type: [STRING, ARRAY], maxItems: 16 },
+    dimensions: { type: INTEGER, enum: [256, 512, 1024] },
+    encoding_format: { type: STRING, enum: ['float', 'base64'] },
+    user: ignored(STRING),
   },
 };
+
+/**
+ * Errors API Gateway answers itself (before the function) in OpenAI's error shape, so that SDKs
+ * read a code there too. `$context.error.messageString` is the quoted message.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
+ */
+const GATEWAY_RESPONSES: ReadonlyArray<[apigateway.ResponseType, string, string, string]> = [
+  [apigateway.ResponseType.BAD_REQUEST_BODY, '400', 'invalid_request_error', 'invalid_request'],
+  [apigateway.ResponseType.UNAUTHORIZED, '401', 'authentication_error', 'unauthorized'],
+  [apigateway.ResponseType.ACCESS_DENIED, '403', 'permission_error', 'unauthorized'],
+];
 
 const RETRIEVE_SCHEMA: apigateway.JsonSchema = {
   schema: apigateway.JsonSchemaVersion.DRAFT4,
@@ -525,7 +591,7 @@ export class AiGateway extends Construct {
       sourceArn: api.arnForExecuteApi('*', '/v1/*', api.deploymentStage.stageName),
     });
     const stageName = api.deploymentStage.stageName;
-    const routes: Array<[string, string]> = [['POST', '/v1/chat'], ['POST', '/v1/embeddings'], ['POST', '/v1/retrieve'], ['GET', '/v1/models']];
+    const routes: Array<[string, string]> = [['POST', '/v1/chat/completions'], ['POST', '/v1/chat'], ['POST', '/v1/embeddings'], ['POST', '/v1/retrieve'], ['GET', '/v1/models']];
     declareServiceOperations(this.handler.node.findChild('InvokeFromApi'), {
       description: 'API Gateway invokes the gateway function for each route',
       docs: ['https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html', 'https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html'],
@@ -563,16 +629,26 @@ export class AiGateway extends Construct {
       this.handler.addEnvironment('API_KEY_TENANTS', Stack.of(this).toJsonString(authorization.tenants.map((tenant) => [this.apiKeys[tenant].keyId, tenant])));
     }
 
+    for (const [type, statusCode, errorType, code] of GATEWAY_RESPONSES) {
+      api.addGatewayResponse(`Response${statusCode}`, {
+        type,
+        statusCode,
+        templates: { 'application/json': `{"error":{"message":$context.error.messageString,"type":"${errorType}","param":null,"code":"${code}","requestId":"$context.requestId"}}` },
+      });
+    }
+
     const v1 = api.root.addResource('v1');
-    const post = (path: string, id: string, schema: apigateway.JsonSchema) => v1.addResource(path).addMethod('POST', integration, {
+    const post = (resource: apigateway.IResource, id: string, schema: apigateway.JsonSchema) => resource.addMethod('POST', integration, {
       ...methodOptions,
       requestValidator: validator,
       requestModels: { 'application/json': model(id, schema) },
     });
+    const chat = v1.addResource('chat');
     const methods = [
-      post('chat', 'ChatRequest', CHAT_SCHEMA),
-      post('embeddings', 'EmbeddingsRequest', EMBEDDINGS_SCHEMA),
-      post('retrieve', 'RetrieveRequest', RETRIEVE_SCHEMA),
+      post(chat.addResource('completions'), 'ChatCompletionsRequest', CHAT_COMPLETIONS_SCHEMA),
+      post(chat, 'ChatRequest', CHAT_SCHEMA),
+      post(v1.addResource('embeddings'), 'EmbeddingsRequest', EMBEDDINGS_SCHEMA),
+      post(v1.addResource('retrieve'), 'RetrieveRequest', RETRIEVE_SCHEMA),
       v1.addResource('models').addMethod('GET', integration, { ...methodOptions, requestValidator: validator }),
     ];
     if (authorization.mode !== 'cognito') {

@@ -49,7 +49,49 @@ const malformedBodies = fc.oneof(
   fc.record({ messages: fc.tuple(validMessage, fc.record({ role: fc.constant('assistant'), content: text })) }).map((body) => ({ raw: JSON.stringify(body) })),
 );
 
+const userPart = fc.oneof(
+  text.map((t) => ({ type: 'text', text: t })),
+  // Remote URLs (the instance metadata service among them), wrong media types, junk base64, a PNG header on another type.
+  fc.oneof(text.map((t) => `https://example.com/${t}`), fc.constant('http://169.254.169.254/latest/meta-data'), text.map((t) => `data:image/png;base64,${t}`),
+    text.map((t) => `data:text/html;base64,${Buffer.from(t).toString('base64')}`), fc.constant('data:image/jpeg;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='))
+    .map((url) => ({ type: 'image_url', image_url: { url } })),
+);
+
+/** Chat Completions bodies the gateway must refuse: each has one defect among valid OpenAI fields. */
+const malformedCompletions = fc.oneof(
+  // An image that is not an inline image of an accepted type (each with a text part beside it).
+  fc.array(userPart, { minLength: 1, maxLength: 3 }).filter((parts) => parts.some((p) => p.type === 'image_url')).map((content) => ({ messages: [{ role: 'user', content }] })),
+  // Wrong types or roles.
+  fc.record({ messages: fc.array(fc.record({ role: text, content: text }), { minLength: 1, maxLength: 2 }) }),
+  fc.record({ messages: fc.constant([{ role: 'user', content: 'hi' }]), n: fc.integer({ min: 2, max: 10 }) }),
+  fc.record({ messages: fc.constant([{ role: 'user', content: 'hi' }]), temperature: fc.oneof(text, fc.double({ min: 1.01, max: 1e9, noNaN: true })) }),
+  // Tool calls whose arguments are not a JSON object, or that no tool definition covers.
+  fc.record({
+    messages: text.map((args) => [{ role: 'user', content: 'hi' }, { role: 'assistant', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: args } }] }, { role: 'tool', tool_call_id: 'call_1', content: 'r' }]),
+    tools: fc.option(fc.constant([{ type: 'function', function: { name: 'f' } }]), { nil: undefined }),
+  }),
+  // Tool names and ids outside Converse's patterns.
+  fc.record({ messages: fc.constant([{ role: 'user', content: 'hi' }]), tools: text.map((name) => [{ type: 'function', function: { name: `${name}!` } }]) }),
+  // Another tenant from the body, or any other unknown field.
+  fc.constantFrom('tenant', 'tenantId', 'custom:tenant_id', 'functions', `${CANARY}x`).map((key) => ({ messages: [{ role: 'user', content: 'hi' }], [key]: { 'custom:tenant_id': 'other-tenant' } })),
+  fc.constant({ messages: [{ role: 'user', content: 'hi' }], stream: true }),
+);
+
 describe('gateway request fuzzing', () => {
+  it('answers every malformed Chat Completions body with a stable 4xx, no provider call, and no raw input echoed or logged', async () => {
+    const t = testDeps();
+    await fc.assert(fc.asyncProperty(malformedCompletions, async (body) => {
+      const response = await handleGatewayRequest(request(body, { resource: '/v1/chat/completions' }), t.deps);
+      expect(response.statusCode).toBe(400);
+      const parsed = JSON.parse(response.body);
+      expect(parsed.error.code).toBe('invalid_request');
+      expect(response.body).not.toContain(CANARY);
+    }), { numRuns: 300 });
+    expect(t.providerCalls()).toBe(0);
+    expect(t.logger.text).not.toContain(CANARY);
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000);
+  });
+
   it('answers every malformed body with a stable 4xx, no provider call, and no raw input in the logs', async () => {
     const t = testDeps();
     await fc.assert(fc.asyncProperty(malformedBodies, fc.constantFrom('/v1/chat', '/v1/embeddings', '/v1/retrieve'), async ({ raw }, resource) => {

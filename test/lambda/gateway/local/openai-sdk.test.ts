@@ -148,7 +148,9 @@ describe('the OpenAI SDKs against gateway:local', () => {
     it('raises InternalServerError after retrying a failing model (503)', async () => {
       await start();
       model.failWith = () => new AwsApiError('ServiceUnavailableException', 'unavailable', 503);
-      await expect(client.chat.completions.create({ model: 'fixture', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 503, code: 'model_unavailable' });
+      const attempt = client.chat.completions.create({ model: 'fixture', messages: [{ role: 'user', content: 'hi' }] });
+      await expect(attempt).rejects.toBeInstanceOf(InternalServerError);
+      await expect(attempt).rejects.toMatchObject({ status: 503, code: 'model_unavailable', type: 'server_error' });
       expect(gateway.audit.events).toHaveLength(3);
     });
 
