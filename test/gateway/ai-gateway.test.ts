@@ -8,6 +8,8 @@ import {
   HybridSearch, ResidencyZone, resolveEnvironment, Stage,
 } from '../../lib';
 import { ERROR_CODES } from '../../lambda/gateway/errors';
+import { ChatCompletionsRequest, EmbeddingsRequest } from '../../lambda/gateway/openai';
+import { CHAT_COMPLETIONS_SCHEMA, EMBEDDINGS_SCHEMA } from '../../lib/gateway/ai-gateway';
 import { testApp } from '../support/app';
 
 const CHAT_MODELS = [GatewayModel.bedrock('eu.anthropic.claude-sonnet-4-5-20250929-v1:0')];
@@ -77,9 +79,32 @@ describe('AiGateway', () => {
     for (const method of ['POST', 'GET']) {
       template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: method, AuthorizationType: 'COGNITO_USER_POOLS' });
     }
-    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'COGNITO_USER_POOLS' }, 4);
+    template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { AuthorizationType: 'COGNITO_USER_POOLS' }, 5);
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
     template.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'ON', Schema: Match.arrayWith([Match.objectLike({ Name: 'tenant_id', Mutable: false })]) });
+  });
+
+  it('serves POST /v1/chat/completions under /v1/chat, authorized and validated against the function schema\'s fields', () => {
+    const resources = template.findResources('AWS::ApiGateway::Resource');
+    const completions = Object.entries(resources).find(([, r]) => r.Properties.PathPart === 'completions')!;
+    const chat = Object.entries(resources).find(([, r]) => r.Properties.PathPart === 'chat')!;
+    expect(completions[1].Properties.ParentId).toEqual({ Ref: chat[0] });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST', ResourceId: { Ref: completions[0] }, AuthorizationType: 'COGNITO_USER_POOLS', RequestValidatorId: Match.anyValue(),
+      RequestModels: { 'application/json': Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ required: ['messages'], additionalProperties: false }) });
+    expect(Object.keys(CHAT_COMPLETIONS_SCHEMA.properties!).sort()).toEqual(Object.keys(ChatCompletionsRequest.shape).sort());
+    expect(Object.keys(EMBEDDINGS_SCHEMA.properties!).sort()).toEqual(Object.keys(EmbeddingsRequest.shape).sort());
+  });
+
+  it('answers the errors API Gateway raises itself in the OpenAI error shape with the stable codes', () => {
+    for (const [type, status, code] of [['BAD_REQUEST_BODY', '400', 'invalid_request'], ['UNAUTHORIZED', '401', 'unauthorized'], ['ACCESS_DENIED', '403', 'unauthorized']]) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type, StatusCode: status,
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp(`^\\{"error":\\{"message":\\$context\\.error\\.messageString,"type":"[a-z_]+","param":null,"code":"${code}"`) },
+      });
+    }
   });
 
   it('traces, throttles and writes access logs to an encrypted log group, never request bodies', () => {
@@ -363,7 +388,7 @@ describe('AiGateway in API-key mode', () => {
   });
 
   it('requires an API key on every route and creates no Cognito authorizer or user pool', () => {
-    built.template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true, AuthorizationType: 'NONE' }, 4);
+    built.template.resourcePropertiesCountIs('AWS::ApiGateway::Method', { ApiKeyRequired: true, AuthorizationType: 'NONE' }, 5);
     built.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     built.template.resourceCountIs('AWS::Cognito::UserPool', 0);
     expect(built.gateway.userPool).toBeUndefined();
