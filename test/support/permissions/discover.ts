@@ -36,7 +36,7 @@ const TYPES_WITHOUT_EDGES = new Set([
   'AWS::S3::BucketPolicy', 'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy', 'AWS::SNS::Topic', 'AWS::SNS::TopicPolicy', 'AWS::DynamoDB::Table',
   'AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::Cognito::UserPool',
   'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::Authorizer',
-  'AWS::ApiGateway::Model', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::ApiKey', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey',
+  'AWS::ApiGateway::Model', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::GatewayResponse', 'AWS::ApiGateway::ApiKey', 'AWS::ApiGateway::UsagePlan', 'AWS::ApiGateway::UsagePlanKey',
   'AWS::WAFv2::WebACL', 'AWS::WAFv2::WebACLAssociation', 'AWS::SageMaker::Endpoint', 'AWS::SageMaker::InferenceComponent',
   'AWS::ApplicationAutoScaling::ScalingPolicy', 'AWS::Logs::ResourcePolicy', 'AWS::Bedrock::GuardrailVersion',
   'AWS::Bedrock::EnforcedGuardrailConfiguration', 'AWS::CDK::Metadata',
