@@ -17,8 +17,12 @@ export interface AuditEvent {
   readonly tenantId: string | null;
   readonly route: string;
   readonly model: string | null;
+  /** Input tokens outside the prompt cache. */
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Prompt tokens read from and written to the prompt cache, when there were any. */
+  readonly cacheReadTokens?: number;
+  readonly cacheWriteTokens?: number;
   readonly guardrailAction: GuardrailAction;
   readonly fallbackUsed: boolean;
   readonly attempts: number;

@@ -156,16 +156,31 @@ export function converseMessages(conversation: Conversation, grounding?: Groundi
 }
 
 /**
- * The Converse request of a conversation, without model id and guardrail.
+ * Whether a Bedrock model (or inference profile) takes Converse cache points: Claude 3.7 Sonnet,
+ * 3.5 Haiku and the Claude 4 families, and Amazon Nova. A cache point before the model's minimum
+ * prefix length is ignored, the call still succeeds.
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html
+ */
+export function supportsPromptCaching(modelId: string): boolean {
+  return /(^|\.)anthropic\.claude-(3-7-sonnet|3-5-haiku|sonnet-4|opus-4|haiku-4)/.test(modelId) || /(^|\.)amazon\.nova-(micro|lite|pro|premier)/.test(modelId);
+}
+
+const CACHE_POINT: ContentBlock = { cachePoint: { type: 'default' } };
+
+/**
+ * The Converse request of a conversation, without model id and guardrail. With `cache`, cache points
+ * follow the system prompt and the retrieved passages: both repeat across a tenant's requests.
  * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
  * https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html
  * https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html
  */
-export function converseRequest(conversation: Conversation, grounding?: Grounding): Omit<ConverseRequest, 'modelId' | 'guardrailConfig'> {
+export function converseRequest(conversation: Conversation, grounding?: Grounding, cache = false): Omit<ConverseRequest, 'modelId' | 'guardrailConfig'> {
   const { tools, toolChoice, jsonAnswer } = conversation;
+  const messages = converseMessages(conversation, grounding);
+  if (cache && grounding) messages.at(-1)!.content!.splice(1, 0, CACHE_POINT);
   return {
-    messages: converseMessages(conversation, grounding),
-    system: conversation.system ? [{ text: conversation.system }] : undefined,
+    messages,
+    system: conversation.system ? [{ text: conversation.system }, ...(cache ? [{ cachePoint: { type: 'default' as const } }] : [])] : undefined,
     inferenceConfig: {
       maxTokens: conversation.maxTokens,
       temperature: conversation.temperature,

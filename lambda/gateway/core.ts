@@ -147,6 +147,8 @@ interface Trace {
   model: string | null;
   inputTokens: number;
   outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
   guardrailAction: GuardrailAction;
   fallbackUsed: boolean;
   attempts: number;
@@ -293,12 +295,15 @@ async function serveChat(scope: RequestScope, conversation: Conversation): Promi
       // An abandoned call can have used at most what the request reserves for one call.
       abandoned.tokens = progress.abandoned * reserveTokens;
     });
-    trace.inputTokens = routed.result.inputTokens;
-    trace.outputTokens = routed.result.outputTokens;
-    trace.guardrailAction = routed.result.guardrailAction;
-    trace.sensitive.push(...routed.result.sensitive);
-    // An answer without usage is charged the whole reservation.
-    const usedTokens = routed.result.usageReported ? routed.result.inputTokens + routed.result.outputTokens : reserveTokens;
+    const { result } = routed;
+    trace.inputTokens = result.inputTokens;
+    trace.outputTokens = result.outputTokens;
+    trace.cacheReadTokens = result.cacheReadTokens;
+    trace.cacheWriteTokens = result.cacheWriteTokens;
+    trace.guardrailAction = result.guardrailAction;
+    trace.sensitive.push(...result.sensitive);
+    // Cached prompt tokens are prompt tokens: charged like the others. An answer without usage is charged the whole reservation.
+    const usedTokens = result.usageReported ? result.inputTokens + result.outputTokens + result.cacheReadTokens + result.cacheWriteTokens : reserveTokens;
     return { value: { ...routed, passages }, usedTokens };
   });
   if (served.result.guardrailAction === 'blocked') {
@@ -325,6 +330,8 @@ async function chatCompletions(scope: RequestScope): Promise<GatewayResponse> {
     finishReason: served.result.finishReason,
     inputTokens: served.result.inputTokens,
     outputTokens: served.result.outputTokens,
+    cacheReadTokens: served.result.cacheReadTokens,
+    cacheWriteTokens: served.result.cacheWriteTokens,
     extensions: {
       guardrail: { action: served.result.guardrailAction },
       fallback_used: served.fallbackUsed,
@@ -435,7 +442,7 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
   const started = deps.clock.now();
   const deadline = new RequestDeadline(deps.clock.now, started, deps.config.deadlineMs);
   const route = `${request.method} ${request.resource}`;
-  const trace: Trace = { tenantId: null, model: null, inputTokens: 0, outputTokens: 0, guardrailAction: 'none', fallbackUsed: false, attempts: 0, sensitive: [] };
+  const trace: Trace = { tenantId: null, model: null, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, guardrailAction: 'none', fallbackUsed: false, attempts: 0, sensitive: [] };
   let response: GatewayResponse;
   let outcome: AuditEvent['outcome'] = 'success';
   try {
@@ -470,6 +477,7 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
     model: trace.model,
     inputTokens: trace.inputTokens,
     outputTokens: trace.outputTokens,
+    ...(trace.cacheReadTokens + trace.cacheWriteTokens > 0 ? { cacheReadTokens: trace.cacheReadTokens, cacheWriteTokens: trace.cacheWriteTokens } : {}),
     guardrailAction: trace.guardrailAction,
     fallbackUsed: trace.fallbackUsed,
     attempts: trace.attempts,
@@ -491,7 +499,7 @@ export async function handleGatewayRequest(request: GatewayRequest, deps: Gatewa
   const latencyMs = deps.clock.now() - started;
   deps.logger.info('request', { requestId: request.requestId, tenantId: trace.tenantId, route, model: trace.model, status: response.statusCode, outcome, latencyMs, attempts: trace.attempts, fallbackUsed: trace.fallbackUsed, guardrailAction: trace.guardrailAction });
   deps.metrics.addMetric(outcome === 'success' ? 'Requests' : `Errors_${outcome}`, 'Count', 1);
-  deps.metrics.addMetric('TokensUsed', 'Count', trace.inputTokens + trace.outputTokens);
+  deps.metrics.addMetric('TokensUsed', 'Count', trace.inputTokens + trace.outputTokens + trace.cacheReadTokens + trace.cacheWriteTokens);
   if (trace.fallbackUsed) deps.metrics.addMetric('Fallbacks', 'Count', 1);
   deps.metrics.addMetric('Latency', 'Milliseconds', latencyMs);
   return response;

@@ -275,15 +275,24 @@ export function completionMessage(answer: string, toolCalls: readonly ToolCall[]
 /** A `chat.completion` object (https://platform.openai.com/docs/api-reference/chat/object). */
 export function chatCompletion(options: {
   readonly requestId: string; readonly createdMs: number; readonly model: string; readonly text: string; readonly toolCalls: readonly ToolCall[];
-  readonly finishReason: FinishReason; readonly inputTokens: number; readonly outputTokens: number; readonly extensions: Record<string, unknown>;
+  readonly finishReason: FinishReason; readonly inputTokens: number; readonly outputTokens: number;
+  readonly cacheReadTokens: number; readonly cacheWriteTokens: number; readonly extensions: Record<string, unknown>;
 }) {
+  // OpenAI's prompt_tokens include the cached ones; Converse counts them apart.
+  const promptTokens = options.inputTokens + options.cacheReadTokens + options.cacheWriteTokens;
   return {
     id: `chatcmpl-${options.requestId}`,
     object: 'chat.completion',
     created: Math.floor(options.createdMs / 1000),
     model: options.model,
     choices: [{ index: 0, message: completionMessage(options.text, options.toolCalls), logprobs: null, finish_reason: options.finishReason }],
-    usage: { prompt_tokens: options.inputTokens, completion_tokens: options.outputTokens, total_tokens: options.inputTokens + options.outputTokens },
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: options.outputTokens,
+      total_tokens: promptTokens + options.outputTokens,
+      prompt_tokens_details: { cached_tokens: options.cacheReadTokens },
+      cache_write_tokens: options.cacheWriteTokens,
+    },
     ...options.extensions,
   };
 }

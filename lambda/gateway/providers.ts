@@ -4,7 +4,7 @@ import type { RetrievedChunk } from '../retrieval/core';
 import type { GuardrailAction } from './audit';
 import type { BedrockRuntimeApi, SageMakerRuntimeApi } from './aws';
 import type { ChatTarget, EmbeddingTarget } from './config';
-import { type Conversation, converseRequest, type FinishReason, finishReasonOf, type ToolCall, turnText } from './conversation';
+import { type Conversation, converseRequest, type FinishReason, finishReasonOf, supportsPromptCaching, type ToolCall, turnText } from './conversation';
 
 /** The guardrail a call must carry. */
 export interface GuardrailRef {
@@ -24,8 +24,12 @@ export interface ChatResult {
   /** The tools the model asked to call (Converse `toolUse` blocks). */
   readonly toolCalls: readonly ToolCall[];
   readonly finishReason: FinishReason;
+  /** Input tokens outside the prompt cache. */
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Prompt tokens read from, and written to, the prompt cache (Converse `cacheReadInputTokens`, `cacheWriteInputTokens`). */
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
   /** Whether the model reported its usage; when it did not, the gateway charges the whole reservation. */
   readonly usageReported: boolean;
   readonly guardrailAction: GuardrailAction;
@@ -99,7 +103,7 @@ export async function bedrockChat(
 ): Promise<ChatResult> {
   const output = await clients.bedrock.converse({
     modelId: target.target,
-    ...converseRequest(conversation, passages.length > 0 ? { passages: numberedPassages(passages) } : undefined),
+    ...converseRequest(conversation, passages.length > 0 ? { passages: numberedPassages(passages) } : undefined, supportsPromptCaching(target.target)),
     guardrailConfig: { guardrailIdentifier: guardrail.identifier, guardrailVersion: guardrail.version, trace: 'enabled' },
   }, signal);
   const content = isRecord(output) && isRecord(output.output) && isRecord(output.output.message) ? output.output.message.content : undefined;
@@ -117,6 +121,8 @@ export async function bedrockChat(
   return {
     text,
     toolCalls,
+    cacheReadTokens: count(output.usage?.cacheReadInputTokens) ?? 0,
+    cacheWriteTokens: count(output.usage?.cacheWriteInputTokens) ?? 0,
     finishReason: finishReasonOf(output.stopReason),
     inputTokens: inputTokens ?? 0,
     outputTokens: outputTokens ?? 0,
@@ -171,7 +177,7 @@ export async function sagemakerChat(
 ): Promise<ChatResult> {
   const userTurns = conversation.turns.filter((turn) => turn.role === 'user').map(turnText).join('\n\n');
   const input = await applyGuardrail(clients, guardrail, 'INPUT', userTurns, signal);
-  if (input.action === 'blocked') return { text: '', toolCalls: [], finishReason: 'content_filter', inputTokens: 0, outputTokens: 0, usageReported: true, guardrailAction: 'blocked', sensitive: input.sensitive };
+  if (input.action === 'blocked') return { text: '', toolCalls: [], finishReason: 'content_filter', cacheReadTokens: 0, cacheWriteTokens: 0, inputTokens: 0, outputTokens: 0, usageReported: true, guardrailAction: 'blocked', sensitive: input.sensitive };
   // Only text conversations reach a self-hosted model (the core routes the others to Converse models).
   const messages = conversation.turns.map((turn) => ({ role: turn.role, content: turnText(turn) }));
   if (input.action === 'masked') {
@@ -204,6 +210,8 @@ export async function sagemakerChat(
     text: output.action === 'blocked' ? '' : output.text,
     toolCalls: [],
     finishReason: firstChoice?.finish_reason === 'length' ? 'length' : 'stop',
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
     inputTokens: inputTokens ?? 0,
     outputTokens: outputTokens ?? 0,
     usageReported: inputTokens !== undefined && outputTokens !== undefined,

@@ -162,7 +162,8 @@ describe('gateway under provider faults', () => {
     await handleGatewayRequest(request({ ...CHAT, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'reset?' }] }), t.deps);
     const input = t.converseInput();
     expect(input.guardrailConfig).toEqual({ guardrailIdentifier: 'arn:aws:bedrock:eu-central-1:111122223333:guardrail/abc123', guardrailVersion: '3', trace: 'enabled' });
-    expect(input.system).toEqual([{ text: CHAT.system }]);
+    // The primary (Claude Sonnet 4.5) takes prompt caching: a cache point follows the system prompt.
+    expect(input.system).toEqual([{ text: CHAT.system }, { cachePoint: { type: 'default' } }]);
     expect(input.messages).toEqual([
       { role: 'user', content: [{ guardContent: { text: { text: 'hi' } } }] },
       { role: 'assistant', content: [{ text: 'hello' }] },
@@ -377,6 +378,7 @@ describe('gateway under provider faults', () => {
     expect(body(chat)).toMatchObject({ message: { content: 'Unplug it [1].' }, citations: [{ index: 1, docId: 'kb-1', sourceUri: 's3://kb/router.md', chunkIndex: 0 }] });
     expect(t.converseInput().messages![0].content).toEqual([
       { guardContent: { text: { text: '[1] Unplug the router.', qualifiers: ['grounding_source'] } } },
+      { cachePoint: { type: 'default' } },
       { guardContent: { text: { text: 'How do I reset my router?', qualifiers: ['query'] } } },
     ]);
   });

@@ -1,11 +1,11 @@
 import * as fc from 'fast-check';
 import type { ContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { chatReservationTokens, estimateTokens, handleGatewayRequest, IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS } from '../../../lambda/gateway/core';
-import { converseRequest } from '../../../lambda/gateway/conversation';
+import { converseRequest, supportsPromptCaching } from '../../../lambda/gateway/conversation';
 import { GatewayError } from '../../../lambda/gateway/errors';
 import { ChatCompletionsRequest, completionMessage, conversationOf, MAX_IMAGES } from '../../../lambda/gateway/openai';
 import { parseBody } from '../../../lambda/gateway/schemas';
-import { converseOutput, request, testDeps } from './support';
+import { converseOutput, request, TENANT, testDeps } from './support';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 const GIF = 'R0lGODlhAQABAAAAACw=';
@@ -167,8 +167,29 @@ describe('OpenAI requests the gateway refuses or ignores', () => {
     });
     expect(t.bedrock.converse.mock.calls[0][0].messages![0].content).toEqual([
       { guardContent: { text: { text: '[1] Unplug the router.', qualifiers: ['grounding_source'] } } },
+      { cachePoint: { type: 'default' } },
       { guardContent: { text: { text: 'How do I reset my router?', qualifiers: ['query'] } } },
     ]);
+  });
+
+  it('sets no cache point for a model without prompt caching', async () => {
+    const t = testDeps();
+    t.bedrock.converse.mockResolvedValue(converseOutput('ok'));
+    await handleGatewayRequest(request({ model: 'secondary', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] }, { resource: '/v1/chat/completions' }), t.deps);
+    expect(t.bedrock.converse.mock.calls[0][0].system).toEqual([{ text: 'Be brief.' }]);
+    expect(supportsPromptCaching('anthropic.claude-3-haiku-20240307-v1:0')).toBe(false);
+    expect(['eu.anthropic.claude-haiku-4-5-20251001-v1:0', 'us.amazon.nova-pro-v1:0', 'anthropic.claude-3-7-sonnet-20250219-v1:0'].every(supportsPromptCaching)).toBe(true);
+  });
+
+  it('charges, audits and reports cache-read and cache-write tokens as prompt tokens', async () => {
+    const t = testDeps();
+    const output = converseOutput('ok', { inputTokens: 10, outputTokens: 5 });
+    t.bedrock.converse.mockResolvedValue({ ...output, usage: { ...output.usage!, cacheReadInputTokens: 300, cacheWriteInputTokens: 40 } });
+    const response = await handleGatewayRequest(request({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] }, { resource: '/v1/chat/completions' }), t.deps);
+    expect(JSON.parse(response.body).usage).toEqual({ prompt_tokens: 350, completion_tokens: 5, total_tokens: 355, prompt_tokens_details: { cached_tokens: 300 }, cache_write_tokens: 40 });
+    expect(t.table.items.get(TENANT)!.remainingTokens).toBe(1_000_000 - 355);
+    expect(t.audit.events[0]).toMatchObject({ inputTokens: 10, outputTokens: 5, cacheReadTokens: 300, cacheWriteTokens: 40 });
+    expect(t.metrics.count('TokensUsed')).toBe(355);
   });
 
   it('answers every route\'s errors in the OpenAI error shape with the stable code', async () => {
