@@ -64,11 +64,13 @@ export interface StreamProgress {
 }
 
 /**
- * Tokens to charge for a stream: what Bedrock reported when its metadata arrived (cache reads and
- * writes included), else the prompt's reservation estimate plus one token per output byte received,
- * the upper bound the budget uses everywhere (core.ts `estimateTokens`). Tokens the model produced
- * after the stream was abandoned are not seen (unverified whether Bedrock stops generating when the
- * connection closes).
+ * Tokens to charge for what a stream delivered: what Bedrock reported when its metadata arrived
+ * (cache reads and writes included: Converse counts them apart from `inputTokens`,
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html), else the prompt's
+ * reservation estimate plus one token per output byte received, the upper bound the budget uses
+ * everywhere (core.ts `estimateTokens`). Tokens the model produced after the gateway stopped reading
+ * are not seen (unverified whether Bedrock stops generating when the connection closes); a stream
+ * abandoned at its idle bound is an abandoned attempt, which core.ts charges one more reservation.
  * @param promptTokens the prompt part of the request's reservation
  */
 export function streamChargeTokens(progress: StreamProgress, promptTokens: number): number {

@@ -109,6 +109,12 @@ describe('ConverseStream binding', () => {
     expect(streamChargeTokens(progress, 100)).toBe(110);
   });
 
+  it('ends with an unmodeled error message as the error its code names', async () => {
+    const { error } = await run({ chunks: encodeFrames([textAnswer(['a'])[0], { errorCode: 'InternalFailure', message: 'try again' }]) });
+    expect(error).toMatchObject({ name: 'InternalFailure', message: 'try again' });
+    expect(classifyFailure(error)).toBe('server');
+  });
+
   it('fails, transiently, when the body ends inside an event frame (a truncated stream is not a quiet end)', async () => {
     const bytes = concat(encodeFrames(textAnswer(FIXTURE)));
     const { events, error, progress } = await run({ chunks: [bytes.slice(0, bytes.length - 7)] });

@@ -15,11 +15,21 @@ const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0';
 
 /** One frame: an event or an exception of the ConverseStream output union. */
-export type Frame = { readonly event: string; readonly body: Record<string, unknown> } | { readonly exception: string; readonly message: string };
+export type Frame =
+  | { readonly event: string; readonly body: Record<string, unknown> }
+  | { readonly exception: string; readonly message: string }
+  /** An unmodeled error, which the protocol carries in headers only. */
+  | { readonly errorCode: string; readonly message: string };
 
 /** The event-stream bytes of `frames`, one message each. */
 export function encodeFrames(frames: readonly Frame[]): Uint8Array[] {
   return frames.map((frame, i) => {
+    if ('errorCode' in frame) {
+      return codec.encode({
+        headers: { ':message-type': { type: 'string', value: 'error' }, ':error-code': { type: 'string', value: frame.errorCode }, ':error-message': { type: 'string', value: frame.message } },
+        body: new Uint8Array(0),
+      });
+    }
     const common = { ':content-type': { type: 'string' as const, value: 'application/json' } };
     const headers = 'event' in frame
       ? { ...common, ':message-type': { type: 'string' as const, value: 'event' }, ':event-type': { type: 'string' as const, value: frame.event } }
