@@ -269,6 +269,8 @@ async function* eventsOf(body: ReadableStream<Uint8Array>, options: ConverseStre
       if (event.type === 'messageStop') stopped = true;
       if (event.type === 'metadata') progress.reported = event.usage;
       yield event;
+      // Metadata follows messageStop and ends the answer: nothing after it is waited for.
+      if (stopped && progress.reported) break;
     }
   } finally {
     // The codec's framer does not pass an early return on to its source: end the body here.

@@ -83,6 +83,16 @@ describe('ConverseStream binding', () => {
     expect(streamChargeTokens(progress, 5000)).toBe(40 + 25 + 1024);
   });
 
+  it('ends the stream at its metadata event, without waiting for the body to close', async () => {
+    let finished = false;
+    const running = run({ chunks: encodeFrames(textAnswer(FIXTURE)), thenHang: true }).finally(() => { finished = true; });
+    await settleUntil(() => finished);
+    const { events, error, seen } = await running;
+    expect(error).toBeUndefined();
+    expect(events.at(-1)?.type).toBe('metadata');
+    expect(seen.cancelled).toBe(true);
+  });
+
   it('skips content it does not use (reasoning, unknown events) without failing', async () => {
     const frames: Frame[] = textAnswer(['ok']);
     frames.splice(1, 0,
