@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -13,6 +13,7 @@ import { createLakeBucket } from './lake-bucket';
 import { LakeZone } from './lake-zone';
 import { planZoneLifecycle, type ZoneLifecycle } from './lifecycle';
 import { LakeRetention, PrefixRule } from './prefix-rule';
+import { replicaStackOf } from './replica-registry';
 import { type LakeObjectLock, type LakeReplication, type ReplicaBucketSpec, replicaBucketName, replicaKeyAlias } from './replication';
 
 /** Per-zone settings of a {@link DataLake}. */
@@ -169,6 +170,7 @@ export class DataLake extends Construct implements IDataLake {
         })),
       };
       this.replicationRole = this.configureReplication(this.replication);
+      this.node.addValidation({ validate: () => this.replicaStackProblems() });
     }
 
     const { databases, table } = this.createCatalog();
@@ -274,6 +276,27 @@ export class DataLake extends Construct implements IDataLake {
       ? zone.notReplicatedReason!
       : `Stage ${env.stage} holds no production data; versioning with noncurrent-version retention recovers deleted objects, and production lakes replicate curated, model-artifact and audit data inside residency zone ${env.zone}.`;
     acknowledgeFinding(bucket, ...['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled'].map((id) => ({ id, reason })));
+  }
+
+  /**
+   * Replication whose destination buckets no stack creates fails at the first write with
+   * `InvalidRequest` (S3 checks that each destination bucket exists when replication is
+   * configured: https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-requirements.html),
+   * so the lake refuses to synthesize without its replica stack, deployed before it.
+   * Reported as an error annotation, which `cdk synth` and `cdk deploy` stop on ("Found errors").
+   */
+  private replicaStackProblems(): string[] {
+    const replication = this.replication!;
+    const replicaStack = replicaStackOf(replication);
+    const fix = `new DataLakeReplicaStack(stage, 'LakeReplica', { replication: dataLake.replication! }) in the same app, and ${Stack.of(this).node.path}.addStackDependency(replicaStack) (PlatformStage does both)`;
+    let problem: string | undefined;
+    if (!replicaStack) {
+      problem = `${this.node.path}: replicates to ${replication.region}, but no DataLakeReplicaStack creates its replica buckets; add ${fix}`;
+    } else if (!Stack.of(this).dependencies.includes(replicaStack as Stack)) {
+      problem = `${this.node.path}: its replica stack ${(replicaStack as Stack).node.path} must deploy first; add ${fix}`;
+    }
+    if (problem) Annotations.of(this).addError(problem);
+    return [];
   }
 
   /** The replication role, its least-privilege policy, and each source bucket's replication rule. */

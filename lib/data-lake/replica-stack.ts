@@ -10,6 +10,7 @@ import { AccessLogBucket } from '../foundation/access-log-bucket';
 import { createDataKey } from '../foundation/data-key';
 import { createLakeBucket } from './lake-bucket';
 import { LakeZone } from './lake-zone';
+import { recordReplicaStack } from './replica-registry';
 import type { LakeReplication, ReplicaBucketSpec } from './replication';
 
 /** Properties of a {@link DataLakeReplicaStack}. */
@@ -56,6 +57,7 @@ export class DataLakeReplicaStack extends Stack {
       terminationProtection: props.terminationProtection ?? env.stage.isProd,
       tags: { ...props.tags, ...environmentTags(env), 'paved-road:replica-of': env.region },
     });
+    recordReplicaStack(replication, this);
 
     const removalPolicy = env.stage.statefulRemovalPolicy(this);
     const keys = new Map<DataClass, kms.Key>();

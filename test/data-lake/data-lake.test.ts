@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
-  bindEnvironment, DataClass, DataLake, type DataLakeProps, type EnvironmentSpec, Foundation, LakeRetention, LakeZone, PlatformStage,
+  bindEnvironment, DataClass, DataLake, type DataLakeProps, DataLakeReplicaStack, type EnvironmentSpec, Foundation, LakeRetention, LakeZone, PlatformStage,
   PrefixRule, resolveEnvironment, ResidencyZone, Stage,
 } from '../../lib';
 import { testApp } from '../support/app';
@@ -28,6 +28,7 @@ function build(spec: EnvironmentSpec, props: Omit<DataLakeProps, 'foundation'> =
   const foundation = new Foundation(stack, 'Foundation', { environment });
   const lake = new DataLake(stack, 'DataLake', { foundation, ...props });
   extend(stack, lake);
+  if (lake.replication) stack.addStackDependency(new DataLakeReplicaStack(app, 'LakeReplica', { replication: lake.replication }));
   return { stack, foundation, lake, template: Template.fromStack(stack) };
 }
 

@@ -21,6 +21,7 @@ describe('DataLakeReplicaStack', () => {
     });
     replication = lake.replication!;
     replica = new DataLakeReplicaStack(app, 'LakeReplica', { replication });
+    stack.addStackDependency(replica);
     template = Template.fromStack(replica);
   });
 
@@ -92,5 +93,33 @@ describe('DataLakeReplicaStack', () => {
     expect(() => new DataLakeReplicaStack(testApp(), 'Bad', { replication: { ...replication, region: 'ap-southeast-1' } })).toThrow(
       'in-prod: data lake replica region ap-southeast-1 is outside residency zone IN (allowed: ap-south-1, ap-south-2)',
     );
+  });
+});
+
+describe('A replicating DataLake without the stack that creates its replica buckets', () => {
+  function prodLake(): { app: ReturnType<typeof testApp>; stack: Stack; lake: DataLake } {
+    const app = testApp();
+    const environment = resolveEnvironment({ name: 'in-prod', account: '333333333333', region: 'ap-south-1', zone: ResidencyZone.IN, stage: Stage.PROD });
+    const stack = new Stack(app, 'Platform', { env: { account: environment.account, region: environment.region } });
+    bindEnvironment(stack, environment);
+    const lake = new DataLake(stack, 'DataLake', { foundation: new Foundation(stack, 'Foundation', { environment }) });
+    return { app, stack, lake };
+  }
+
+  it('stops synthesis with an error that names the missing DataLakeReplicaStack and how to add it', () => {
+    const { app } = prodLake();
+    expect(() => app.synth()).toThrow(/Platform\/DataLake: replicates to ap-south-2, but no DataLakeReplicaStack creates its replica buckets; add new DataLakeReplicaStack\(stage, 'LakeReplica'/);
+  });
+
+  it('stops synthesis when the replica stack exists but the lake does not deploy after it', () => {
+    const { app, lake } = prodLake();
+    new DataLakeReplicaStack(app, 'LakeReplica', { replication: lake.replication! });
+    expect(() => app.synth()).toThrow(/Platform\/DataLake: its replica stack LakeReplica must deploy first; add .*Platform\.addStackDependency\(replicaStack\)/);
+  });
+
+  it('synthesizes without errors once the replica stack exists and deploys first', () => {
+    const { app, stack, lake } = prodLake();
+    stack.addStackDependency(new DataLakeReplicaStack(app, 'LakeReplica', { replication: lake.replication! }));
+    expect(() => app.synth()).not.toThrow();
   });
 });
